@@ -1,0 +1,44 @@
+# Two promises: `make demo` and `make test` work on a fresh machine with Python 3.11+.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test lint fmt check bench screenshots clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/jobdeck --db demo.db demo
+
+# mypy reads the three folders under the one namespace they install as (jobdeck.core, ...).
+.typecheck/jobdeck:
+	mkdir -p .typecheck/jobdeck
+	ln -sfn ../../core .typecheck/jobdeck/core
+	ln -sfn ../../storage .typecheck/jobdeck/storage
+	ln -sfn ../../tui .typecheck/jobdeck/tui
+
+lint: $(STAMP) .typecheck/jobdeck
+	$(BIN)/ruff format --check core storage tui tests bench examples
+	$(BIN)/ruff check core storage tui tests bench examples
+	MYPYPATH=.typecheck $(BIN)/mypy -p jobdeck.core -p jobdeck.storage -p jobdeck.tui
+	MYPYPATH=.typecheck $(BIN)/mypy examples bench
+
+test: lint
+	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+fmt: $(STAMP)
+	$(BIN)/ruff format core storage tui tests bench examples
+	$(BIN)/ruff check --fix core storage tui tests bench examples
+
+check: $(STAMP)
+	$(BIN)/jobdeck check
+
+clean:
+	rm -rf $(VENV) build *.egg-info demo.db demo.db-wal demo.db-shm

@@ -1,0 +1,150 @@
+"""`jobdeck check`: the verification checklist, run against a fresh store with the demo kinds.
+
+Each check drives the real engine and worker and then reads back what was stored; none of them
+trusts a return value alone.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from jobdeck.core.contract import Category, Status
+from jobdeck.core.engine import Engine
+from jobdeck.core.rerun import Verdict
+from jobdeck.core.worker import Worker
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    ok: bool
+    detail: str
+
+
+class _Capture(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(record.getMessage())
+
+
+async def _drain(engine: Engine) -> None:
+    await Worker(engine, concurrency=4, burst=True, poll=0.01, lease=10).run()
+
+
+async def one_success(engine: Engine) -> Check:
+    job = await engine.submit("demo.echo", {"check": "success"})
+    await _drain(engine)
+    job = await engine.get(job.id)
+    ok = job.status is Status.DONE and job.result == {"check": "success"} and job.attempt == 1
+    return Check("one success", ok, f"demo.echo {job.status.value} on attempt {job.attempt}")
+
+
+async def forced_failure(engine: Engine) -> Check:
+    job = await engine.submit("demo.charge", {"id": "chk_forced", "amount": 5, "currency": "EUR"})
+    await engine.arm_fault(job_id=job.id, retryable=False, reason="checklist forced failure")
+    await _drain(engine)
+    job = await engine.get(job.id)
+    reason = job.reason
+    ok = (
+        job.status is Status.FAILED
+        and reason is not None
+        and reason.category is Category.INJECTED
+        and reason.message == "checklist forced failure"
+        and job.attempt == 1
+    )
+    got = f"{reason.code} ({reason.category.value})" if reason else "no reason"
+    return Check("one forced failure", ok, f"failed with {got} after {job.attempt} attempt")
+
+
+async def one_reason_per_denial(engine: Engine) -> Check:
+    capture = _Capture()
+    logger = logging.getLogger("jobdeck")
+    level, propagate = logger.level, logger.propagate
+    logger.addHandler(capture)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+    try:
+        job = await engine.submit("demo.charge", {"amount": 10, "currency": "EUR"})
+    finally:
+        logger.removeHandler(capture)
+        logger.setLevel(level)
+        logger.propagate = propagate
+    events = [e for e in await engine.events(0, 10_000) if e.job_id == job.id]
+    logged = [line for line in capture.lines if job.id in line]
+    attempts = await engine.store.attempts(job.id)
+    ok = (
+        job.status is Status.FAILED
+        and job.reason is not None
+        and job.reason.code == "missing_id"
+        and len(events) == 1
+        and events[0].reason_code == "missing_id"
+        and len(logged) == 1
+        and not attempts
+    )
+    code = job.reason.code if job.reason else "none"
+    return Check(
+        "one reason per denial",
+        ok,
+        f"{code}: {len(events)} event, {len(logged)} log line, {len(attempts)} attempts",
+    )
+
+
+async def same_input_twice(engine: Engine) -> Check:
+    payload = {"id": "chk_idem", "amount": 42, "currency": "USD"}
+    first = await engine.submit("demo.charge", payload)
+    second = await engine.submit("demo.charge", payload)
+    await _drain(engine)
+    rerun = await engine.rerun(first.id)
+    await _drain(engine)
+    report = await engine.report(rerun.id)
+    ok = (
+        first.id == second.id
+        and report is not None
+        and report.verdict is Verdict.IDEMPOTENT
+        and rerun.id != first.id
+    )
+    verdict = report.verdict.value if report else "unfinished"
+    return Check(
+        "the same input twice stays idempotent",
+        ok,
+        f"second submit returned the same job; rerun verdict {verdict}",
+    )
+
+
+async def retry_policy(engine: Engine) -> Check:
+    flaky = await engine.submit("demo.flaky", {"fail_times": 2})
+    terminal = await engine.submit("demo.echo", {"check": "terminal"}, max_attempts=3)
+    await engine.arm_fault(job_id=terminal.id, retryable=False, reason="checklist terminal")
+    await _drain(engine)
+    flaky = await engine.get(flaky.id)
+    terminal = await engine.get(terminal.id)
+    ok = (
+        flaky.status is Status.DONE
+        and flaky.attempt == 3
+        and terminal.status is Status.FAILED
+        and terminal.attempt == 1
+    )
+    return Check(
+        "a retryable error is retried, a terminal one is not",
+        ok,
+        f"flaky done on attempt {flaky.attempt}; terminal failed after {terminal.attempt} attempt",
+    )
+
+
+CHECKS: list[Callable[[Engine], Awaitable[Check]]] = [
+    one_success,
+    forced_failure,
+    one_reason_per_denial,
+    same_input_twice,
+    retry_policy,
+]
+
+
+async def run_checks(engine: Engine) -> list[Check]:
+    """Run every check in order on `engine` (which should sit on a fresh store)."""
+    return [await check(engine) for check in CHECKS]

@@ -1,0 +1,422 @@
+"""The engine facade: the one set of operations the CLI, the monitor and user programs call.
+
+The engine decides (gates, transitions, retry decisions, verdicts) with pure functions and hands
+the results to a `Store`, which applies them with compare-and-set. It never builds SQL.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+import random
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from jobdeck.core.contract import (
+    Attempt,
+    Deny,
+    Event,
+    Fail,
+    Fault,
+    Job,
+    Outcome,
+    Requeue,
+    Status,
+    attempt_outcome,
+    event_reason,
+    transition,
+)
+from jobdeck.core.errors import InvalidInput, NotFound
+from jobdeck.core.gates import GateContext, first_failure
+from jobdeck.core.ids import new_id
+from jobdeck.core.registry import Kind, Registry
+from jobdeck.core.rerun import RerunReport, verdict
+from jobdeck.core.retry import Backoff, lost_lease
+from jobdeck.core.store import Change, Page, Store
+
+log = logging.getLogger("jobdeck")
+
+MAX_PAYLOAD_BYTES = 1_048_576
+MAX_PAYLOAD_DEPTH = 32
+
+
+def canonical_json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def default_key(kind: str, payload: Mapping[str, Any]) -> str:
+    """The idempotency key of a submit that names none: a hash of kind and canonical payload."""
+    digest = hashlib.sha256(f"{kind}\n{canonical_json(payload)}".encode()).hexdigest()
+    return f"auto:{digest[:32]}"
+
+
+def check_payload(payload: object) -> dict[str, Any]:
+    """Reject what is not a JSON object within the documented limits; raises InvalidInput."""
+    if not isinstance(payload, dict):
+        raise InvalidInput(f"a payload must be a JSON object, not {_json_type(payload)}.")
+    try:
+        text = canonical_json(payload)
+    except (TypeError, ValueError) as err:
+        raise InvalidInput(f"the payload is not plain JSON data: {err}.") from None
+    size = len(text.encode("utf-8", "surrogatepass"))
+    if size > MAX_PAYLOAD_BYTES:
+        raise InvalidInput(
+            f"the payload is {size:,} bytes; the limit is {MAX_PAYLOAD_BYTES:,} bytes."
+        )
+    _check_tree(payload)
+    return payload
+
+
+def _json_type(value: object) -> str:
+    names = {list: "an array", str: "a string", bool: "a boolean", type(None): "null"}
+    return names.get(type(value), "a number" if isinstance(value, int | float) else "that value")
+
+
+def _check_tree(value: object) -> None:
+    """Walk the payload level by level: bounded depth, and no NUL or invalid UTF-8 in any text."""
+    depth, level = 0, [value]
+    while level:
+        depth += 1
+        if depth > MAX_PAYLOAD_DEPTH + 1:
+            raise InvalidInput(f"the payload nests deeper than {MAX_PAYLOAD_DEPTH} levels.")
+        nxt: list[object] = []
+        for item in level:
+            if isinstance(item, dict):
+                nxt.extend(item.values())
+                nxt.extend(item.keys())
+            elif isinstance(item, list):
+                nxt.extend(item)
+            elif isinstance(item, str):
+                _check_text(item)
+        level = nxt
+
+
+def _check_text(text: str) -> None:
+    if "\x00" in text:
+        raise InvalidInput("the payload contains a NUL character.")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidInput("the payload contains text that is not valid UTF-8.") from None
+
+
+@dataclass(frozen=True)
+class JobDetail:
+    """Everything the detail screen and `show` need about one job."""
+
+    job: Job
+    attempts: list[Attempt]
+    reruns: list[tuple[Job, RerunReport | None]] = field(default_factory=list)
+    original: Job | None = None
+    verdict: RerunReport | None = None
+    explanation: str = ""
+
+
+class Engine:
+    """Submit, rerun, arm faults and read jobs over one store with one registry.
+
+    `clock`, `ids` and `rng` are injectable so tests and screenshots are deterministic.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        registry: Registry,
+        *,
+        clock: Callable[[], float] = time.time,
+        ids: Callable[[], str] = new_id,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.store = store
+        self.registry = registry
+        self.clock = clock
+        self.ids = ids
+        self.rng = rng or random.Random()
+        self.submitted = asyncio.Event()
+
+    # -- writing -------------------------------------------------------------------------------
+    def prepare(
+        self,
+        kind: str,
+        payload: object,
+        *,
+        key: str | None = None,
+        max_attempts: int | None = None,
+        rerun_of: str | None = None,
+    ) -> Job:
+        """Build the job a submit would store: queued, or failed with the first gate's reason.
+
+        Pure apart from the clock and id source. Raises NotFound for an unknown kind and
+        InvalidInput for a payload that is not a JSON object within the limits.
+        """
+        spec = self.registry.get(kind)
+        body = check_payload(payload)
+        if max_attempts is not None and not 1 <= max_attempts <= 1000:
+            raise InvalidInput(f"max attempts must be between 1 and 1000, not {max_attempts}.")
+        if key is not None and not 0 < len(key) <= 200:
+            raise InvalidInput("an idempotency key must be 1 to 200 characters long.")
+        now = self.clock()
+        job = Job(
+            id=self.ids(),
+            kind=kind,
+            payload=body,
+            idempotency_key=key or default_key(kind, body),
+            rerun_of=rerun_of,
+            max_attempts=max_attempts or spec.max_attempts,
+            created_at=now,
+            updated_at=now,
+            run_after=now,
+        )
+        verdict_ = first_failure(spec.gates, body, GateContext(kind=kind, now=now))
+        if not verdict_.ok and verdict_.reason is not None:
+            return transition(job, Deny(verdict_.reason, now))
+        return job
+
+    async def submit(
+        self,
+        kind: str,
+        payload: object,
+        *,
+        key: str | None = None,
+        max_attempts: int | None = None,
+    ) -> Job:
+        """Store one job and return it, or the existing live/done job with the same key.
+
+        A denied job is stored failed with its one reason and never runs.
+        Raises NotFound (unknown kind), InvalidInput (bad payload), StorageError.
+        """
+        (job,) = await self.submit_many(kind, [payload], key=key, max_attempts=max_attempts)
+        return job
+
+    async def submit_many(
+        self,
+        kind: str,
+        payloads: Iterable[object],
+        *,
+        key: str | None = None,
+        max_attempts: int | None = None,
+    ) -> list[Job]:
+        """Validate every payload first, then store them all in one transaction.
+
+        One bad payload raises InvalidInput (naming its position) and stores nothing.
+        """
+        items = list(payloads)
+        prepared: list[Job] = []
+        for i, payload in enumerate(items, start=1):
+            try:
+                prepared.append(self.prepare(kind, payload, key=key, max_attempts=max_attempts))
+            except InvalidInput as err:
+                if len(items) == 1:
+                    raise
+                raise InvalidInput(f"payload {i}: {err}") from None
+        return await self._store_new(prepared)
+
+    async def _store_new(self, prepared: Sequence[Job]) -> list[Job]:
+        if not prepared:
+            return []
+        stored = await self.store.insert(prepared)
+        for new, got in zip(prepared, stored, strict=True):
+            if got.id == new.id:
+                log_transition(got, None, got.status)
+        self.submitted.set()
+        return stored
+
+    async def rerun(self, job_id: str) -> Job:
+        """Submit the same kind and payload again as a new job linked by rerun_of (no dedupe)."""
+        original = await self.store.find(job_id)
+        job = self.prepare(
+            original.kind,
+            original.payload,
+            key=original.idempotency_key,
+            max_attempts=original.max_attempts,
+            rerun_of=original.id,
+        )
+        (stored,) = await self._store_new([job])
+        return stored
+
+    async def retry_group(self, reason_code: str, *, limit: int = 1000) -> list[Job]:
+        """Rerun every failed job whose reason has this code (up to `limit`)."""
+        failed = await self.store.failed_with(reason_code, limit)
+        if not failed:
+            raise NotFound(f"no failed job has the reason {reason_code!r}.")
+        return [await self.rerun(job.id) for job in failed]
+
+    async def arm_fault(
+        self,
+        *,
+        job_id: str | None = None,
+        kind: str | None = None,
+        retryable: bool = False,
+        times: int = 1,
+        reason: str | None = None,
+    ) -> Fault:
+        """Make the next `times` attempts of a job (or of every job of a kind) fail on purpose.
+
+        The failure is tagged `injected`. Raises NotFound for an unknown job or kind and
+        InvalidInput when neither or both are named, or when the job already finished.
+        """
+        if (job_id is None) == (kind is None):
+            raise InvalidInput("name either a job id or a kind to arm a fault on.")
+        if not 1 <= times <= 1000:
+            raise InvalidInput(f"a fault fires 1 to 1000 times, not {times}.")
+        if job_id is not None:
+            job = await self.store.find(job_id)
+            if job.status.finished:
+                raise InvalidInput(f"job {job.id} is already {job.status.value}; rerun it instead.")
+            job_id = job.id
+        if kind is not None:
+            self.registry.get(kind)
+        text = (reason or "").strip() or "failure injected by an operator"
+        if len(text) > 500 or any(ord(c) < 32 for c in text):
+            raise InvalidInput("a fault reason is one line of at most 500 characters.")
+        fault = Fault(
+            job_id=job_id,
+            kind=kind,
+            retryable=retryable,
+            times=times,
+            remaining=times,
+            reason=text,
+            created_at=self.clock(),
+        )
+        return await self.store.arm_fault(fault)
+
+    async def apply(self, changes: Sequence[Change]) -> list[bool]:
+        """Apply transitions through the store and log each one that landed."""
+        applied = await self.store.apply(changes)
+        for change, ok in zip(changes, applied, strict=True):
+            if ok:
+                log_transition(change.after, change.before.status, change.after.status)
+        return applied
+
+    async def recover(self, *, limit: int = 100) -> int:
+        """Return jobs whose worker stopped renewing its lease to the queue (or fail them when
+        their attempts are spent). Any process may call this; the CAS makes it safe."""
+        now = self.clock()
+        expired = await self.store.expired(now, limit)
+        changes = []
+        for job in expired:
+            backoff = (
+                self.registry.get(job.kind).backoff if job.kind in self.registry else Backoff()
+            )
+            decision = lost_lease(job, now=now, backoff=backoff, rng=self.rng)
+            event = (
+                Requeue(decision.reason, decision.run_after or now, now)
+                if decision.retry
+                else Fail(decision.reason, now)
+            )
+            changes.append(
+                Change(job, transition(job, event), attempt_outcome(event), event_reason(event))
+            )
+        if not changes:
+            return 0
+        return sum(await self.apply(changes))
+
+    # -- reading -------------------------------------------------------------------------------
+    async def get(self, job_id: str) -> Job:
+        """The job with this id (or unique id suffix); raises NotFound."""
+        return await self.store.find(job_id)
+
+    async def counts(self) -> dict[Status, int]:
+        return await self.store.counts()
+
+    async def page(self, status: Status, **filters: Any) -> Page:
+        return await self.store.page(status, **filters)
+
+    async def events(self, since: int = 0, limit: int = 500) -> list[Event]:
+        return await self.store.events(since, limit)
+
+    async def report(self, job_id: str) -> RerunReport | None:
+        """The verdict of a rerun against its original, or None while either is live."""
+        job = await self.store.find(job_id)
+        if job.rerun_of is None:
+            raise InvalidInput(f"job {job.id} is not a rerun.")
+        return verdict(await self.store.get(job.rerun_of), job)
+
+    async def detail(self, job_id: str) -> JobDetail:
+        """The job, every attempt, its rerun lineage with verdicts, and the retry explanation."""
+        job = await self.store.find(job_id)
+        attempts = await self.store.attempts(job.id)
+        reruns = [(r, verdict(job, r)) for r in await self.store.reruns(job.id)]
+        original = await self.store.get(job.rerun_of) if job.rerun_of else None
+        return JobDetail(
+            job=job,
+            attempts=attempts,
+            reruns=reruns,
+            original=original,
+            verdict=verdict(original, job) if original else None,
+            explanation=explain(job, attempts, self.clock()),
+        )
+
+    async def wait(self, job_id: str, *, poll: float = 0.05) -> Job:
+        """Poll until the job is done or failed (wrap in asyncio.timeout to bound it)."""
+        while True:
+            job = await self.store.find(job_id)
+            if job.status.finished:
+                return job
+            await asyncio.sleep(poll)
+
+
+def explain(job: Job, attempts: Sequence[Attempt], now: float) -> str:
+    """One sentence on where the job stands in its retry budget."""
+    match job.status:
+        case Status.DONE:
+            return f"done on attempt {job.attempt} of {job.max_attempts}"
+        case Status.RUNNING:
+            return f"running attempt {job.attempt} of {job.max_attempts}"
+        case Status.QUEUED if job.attempt == 0:
+            return f"queued, attempt 1 of {job.max_attempts} not started"
+        case Status.QUEUED:
+            last = attempts[-1] if attempts else None
+            why = "retryable"
+            if last is not None and last.outcome is Outcome.LOST_LEASE:
+                why = "lease lost"
+            wait = max(0.0, job.run_after - now)
+            return (
+                f"{why}, attempt {job.attempt + 1} of {job.max_attempts} next, runs in {wait:.1f} s"
+            )
+    reason = job.reason
+    if reason is None:
+        return "failed"
+    if reason.category.value == "denied":
+        return f"denied by the {reason.gate} gate: never run, never retried"
+    if reason.category.value == "retries_exhausted":
+        return f"retries exhausted after {job.attempt} of {job.max_attempts} attempts"
+    if reason.retryable:
+        return f"failed on attempt {job.attempt} of {job.max_attempts}: no attempts left"
+    return "terminal: not retried"
+
+
+def log_transition(job: Job, before: Status | None, after: Status) -> None:
+    """One structured line per transition; a denial logs its one reason here, once."""
+    if not log.isEnabledFor(logging.INFO):
+        return
+    code = job.reason.code if job.reason else "-"
+    log.info(
+        "transition id=%s kind=%s attempt=%d %s->%s reason=%s",
+        job.id,
+        job.kind,
+        job.attempt,
+        before.value if before else "new",
+        after.value,
+        code,
+    )
+
+
+def require_kinds(registry: Registry, kinds: Sequence[str]) -> list[Kind]:
+    """The Kind objects for names a worker was told to run; raises NotFound."""
+    return [registry.get(k) for k in kinds]
+
+
+__all__ = [
+    "Engine",
+    "JobDetail",
+    "NotFound",
+    "canonical_json",
+    "check_payload",
+    "default_key",
+    "explain",
+]

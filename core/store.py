@@ -1,0 +1,144 @@
+"""The storage interface. The engine talks to a database only through this Protocol; every SQL
+statement lives in `jobdeck.storage`, one class per backend.
+
+Every method that writes is one transaction. Every method raises `StorageError` (one sentence)
+for database trouble and never leaks a driver exception.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from jobdeck.core.contract import Attempt, Event, Fault, Job, Outcome, Reason, Status
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    """A job a worker now holds, and the armed fault its attempt consumed, if any."""
+
+    job: Job
+    fault: Fault | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One transition to apply: `before` is what the caller last saw (the compare), `after` is the
+    output of `transition()` (the set). `outcome`/`reason` close the running attempt, if any."""
+
+    before: Job
+    after: Job
+    outcome: Outcome | None = None
+    reason: Reason | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """A keyset page of one pane: rows in id order and the cursor to pass for the next page."""
+
+    jobs: list[Job]
+    next_after: str | None
+
+
+class Store(Protocol):
+    """What a backend does for the engine and the monitor."""
+
+    path: str
+    read_only: bool
+
+    async def close(self) -> None: ...
+
+    # -- writes --------------------------------------------------------------------------------
+    async def insert(self, jobs: Sequence[Job]) -> list[Job]:
+        """Store new jobs (queued, or failed by a denial) in one transaction, each with its
+        creation event. A job whose idempotency key belongs to a live or done job (and that is not
+        a rerun) is not inserted: the existing job is returned in its place. Returns one job per
+        input, in input order."""
+        ...
+
+    async def claim(
+        self, worker: str, kinds: Sequence[str], limit: int, now: float, lease_seconds: float
+    ) -> list[Claimed]:
+        """Give up to `limit` ready queued jobs of `kinds` to `worker` (queued -> running, attempt
+        + 1, lease until now + lease_seconds), with one attempt row and one event each, and consume
+        one armed fault per job where one matches. A job goes to exactly one worker."""
+        ...
+
+    async def apply(self, changes: Sequence[Change]) -> list[bool]:
+        """Apply transitions in one transaction. Each is a compare-and-set on the job's status,
+        attempt and lease owner as seen in `before`; one that lost its race is skipped and reported
+        False, never applied. Each applied change appends one event and closes its attempt."""
+        ...
+
+    async def heartbeat(
+        self, worker: str, job_ids: Sequence[str], lease_expires_at: float, now: float
+    ) -> set[str]:
+        """Extend the leases `worker` still holds; returns the ids it still holds."""
+        ...
+
+    async def expired(self, now: float, limit: int) -> list[Job]:
+        """Running jobs whose lease ended before `now`, oldest first."""
+        ...
+
+    async def arm_fault(self, fault: Fault) -> Fault:
+        """Store an armed fault; returns it with its id."""
+        ...
+
+    async def touch_worker(self, worker: str, now: float) -> None:
+        """Record that `worker` is alive (the monitor counts workers seen recently)."""
+        ...
+
+    async def forget_worker(self, worker: str) -> None: ...
+
+    # -- reads ---------------------------------------------------------------------------------
+    async def get(self, job_id: str) -> Job:
+        """The job with this id; raises NotFound."""
+        ...
+
+    async def find(self, prefix: str) -> Job:
+        """The one job whose id is or ends with `prefix`; raises NotFound, or InvalidInput when
+        the prefix is ambiguous."""
+        ...
+
+    async def attempts(self, job_id: str) -> list[Attempt]: ...
+
+    async def reruns(self, job_id: str) -> list[Job]:
+        """Jobs whose rerun_of is `job_id`, oldest first."""
+        ...
+
+    async def counts(self) -> dict[Status, int]:
+        """Jobs per status, without scanning the jobs table."""
+        ...
+
+    async def page(
+        self,
+        status: Status,
+        *,
+        after: str | None = None,
+        limit: int = 50,
+        kind: str | None = None,
+        text: str | None = None,
+        newest_first: bool = True,
+    ) -> Page:
+        """One keyset page of jobs in `status` (never OFFSET). `text` matches kind, id, reason
+        code or payload as a plain substring."""
+        ...
+
+    async def failure_groups(self) -> list[tuple[str, int]]:
+        """(reason code, count) of failed jobs, largest first."""
+        ...
+
+    async def failed_with(self, code: str, limit: int) -> list[Job]: ...
+
+    async def events(self, since: int = 0, limit: int = 500) -> list[Event]:
+        """Events with cursor > since, in cursor order."""
+        ...
+
+    async def last_cursor(self) -> int: ...
+
+    async def faults(self) -> list[Fault]:
+        """Armed faults with attempts left."""
+        ...
+
+    async def workers_alive(self, now: float, within: float) -> int: ...

@@ -1,0 +1,335 @@
+"""The worker: claim jobs with a lease, run their handlers, classify the outcome, transition.
+
+One asyncio task claims, one renews leases, one flushes finished attempts to the store in small
+groups (one transaction per group, one compare-and-set and one event per job), and each claimed
+job runs in its own task, at most `concurrency` at a time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import socket
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from jobdeck.core.contract import (
+    Fail,
+    Job,
+    Release,
+    Requeue,
+    Succeed,
+    attempt_outcome,
+    event_reason,
+    transition,
+)
+from jobdeck.core.engine import Engine
+from jobdeck.core.errors import JobdeckError
+from jobdeck.core.registry import Kind
+from jobdeck.core.retry import Backoff, Failure, Terminal, classify, decide, injected
+from jobdeck.core.store import Change, Claimed
+from pydantic import BaseModel, ValidationError
+
+log = logging.getLogger("jobdeck.worker")
+
+FLUSH_GROUP = 64
+
+
+@dataclass
+class JobContext:
+    """What a handler receives beside its payload."""
+
+    job: Job
+    worker: str
+    log: logging.Logger = field(default_factory=lambda: logging.getLogger("jobdeck.job"))
+
+    @property
+    def attempt(self) -> int:
+        return self.job.attempt
+
+
+@dataclass
+class WorkerStats:
+    claimed: int = 0
+    done: int = 0
+    failed: int = 0
+    retried: int = 0
+    lost: int = 0
+    released: int = 0
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{os.urandom(2).hex()}"
+
+
+class Worker:
+    """Run jobs of `kinds` (all registered kinds by default) from the engine's store.
+
+    `lease` is the lease length in seconds; heartbeats renew it every third of it. With `burst`
+    the worker returns once nothing is queued or running. `grace` bounds how long shutdown waits
+    for running handlers before it cancels them and releases their jobs back to the queue.
+    """
+
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        concurrency: int = 4,
+        lease: float = 30.0,
+        burst: bool = False,
+        kinds: Sequence[str] = (),
+        name: str | None = None,
+        poll: float = 0.05,
+        grace: float = 10.0,
+    ) -> None:
+        if concurrency < 1:
+            raise ValueError("concurrency must be at least 1")
+        self.engine = engine
+        self.store = engine.store
+        self.concurrency = concurrency
+        self.lease = lease
+        self.burst = burst
+        self.kinds = [engine.registry.get(k).name for k in kinds]
+        self.name = name or worker_name()
+        self.poll = poll
+        self.grace = grace
+        self.stats = WorkerStats()
+        self._running: dict[str, tuple[Job, asyncio.Task[None]]] = {}
+        self._finished: asyncio.Queue[Change] = asyncio.Queue()
+        self._slot_free = asyncio.Event()
+        self._lost: set[str] = set()
+
+    async def run(self, stop: asyncio.Event | None = None) -> WorkerStats:
+        """Work until `stop` is set (or, with burst, until the queue is drained)."""
+        stop = stop or asyncio.Event()
+        await self.store.touch_worker(self.name, self.engine.clock())
+        beat = asyncio.create_task(self._heartbeat(stop), name="jobdeck-heartbeat")
+        flush = asyncio.create_task(self._flush_forever(), name="jobdeck-flush")
+        try:
+            await self._claim_loop(stop)
+        finally:
+            await self._drain()
+            beat.cancel()
+            flush.cancel()
+            await asyncio.gather(beat, flush, return_exceptions=True)
+            await self._flush_all()
+            try:
+                await self.store.forget_worker(self.name)
+            except JobdeckError as err:
+                log.warning("could not deregister worker %s: %s", self.name, err)
+        return self.stats
+
+    # -- claiming ------------------------------------------------------------------------------
+    async def _claim_loop(self, stop: asyncio.Event) -> None:
+        idle_since_recover = 0.0
+        while not stop.is_set():
+            free = self.concurrency - len(self._running)
+            claimed: list[Claimed] = []
+            if free > 0:
+                now = self.engine.clock()
+                claimed = await self.store.claim(self.name, self.kinds, free, now, self.lease)
+                for c in claimed:
+                    self._start(c)
+            if claimed:
+                continue
+            if free > 0:
+                idle_since_recover += self.poll
+                if idle_since_recover >= min(1.0, self.lease / 3):
+                    idle_since_recover = 0.0
+                    await self.engine.recover()
+                if self.burst and not self._running and await self._drained():
+                    return
+            await self._wait(stop, free > 0)
+
+    async def _wait(self, stop: asyncio.Event, idle: bool) -> None:
+        """Sleep until a slot frees, a local submit happens, `stop` is set, or the poll ends."""
+        waiters = [
+            asyncio.ensure_future(stop.wait()),
+            asyncio.ensure_future(self._slot_free.wait()),
+        ]
+        if idle:
+            waiters.append(asyncio.ensure_future(self.engine.submitted.wait()))
+        try:
+            await asyncio.wait(waiters, timeout=self.poll, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for w in waiters:
+                w.cancel()
+        self._slot_free.clear()
+        self.engine.submitted.clear()
+
+    async def _drained(self) -> bool:
+        await self._flush_all()
+        counts = await self.store.counts()
+        return not any(counts[s] for s in counts if not s.finished)
+
+    # -- running -------------------------------------------------------------------------------
+    def _start(self, claimed: Claimed) -> None:
+        job = claimed.job
+        self.stats.claimed += 1
+        task = asyncio.create_task(self._run(claimed), name=f"jobdeck-job-{job.id}")
+        self._running[job.id] = (job, task)
+
+    async def _run(self, claimed: Claimed) -> None:
+        job = claimed.job
+        try:
+            kind = self.engine.registry.get(job.kind)
+            if claimed.fault is not None:
+                failure: Failure | None = injected(claimed.fault)
+                result: Any = None
+            else:
+                result, failure = await self._call(kind, job)
+            self._finish(job, kind, result, failure)
+        except asyncio.CancelledError:
+            if job.id in self._lost:
+                self.stats.lost += 1
+                log.warning(
+                    "job %s: lease lost on attempt %d, handler cancelled", job.id, job.attempt
+                )
+            else:
+                self._queue(job, Release(self.engine.clock()))
+                self.stats.released += 1
+            raise
+        except JobdeckError as err:  # e.g. the kind is not registered in this worker
+            self._finish(job, None, None, classify(Terminal(str(err), code="unknown_kind")))
+        finally:
+            self._running.pop(job.id, None)
+            self._slot_free.set()
+
+    async def _call(self, kind: Kind, job: Job) -> tuple[Any, Failure | None]:
+        ctx = JobContext(job=job, worker=self.name)
+        deadline = asyncio.timeout(kind.timeout)
+        try:
+            payload = kind.payload.model_validate(job.payload)
+            async with deadline:
+                result = await kind.handler(ctx, payload)
+            return to_json(result), None
+        except asyncio.CancelledError:
+            raise
+        except ValidationError as exc:
+            return None, classify(Terminal(f"the payload no longer validates: {exc}"), kind.policy)
+        except BaseException as exc:  # noqa: BLE001 - a handler's failure is data, never fatal
+            if isinstance(exc, TimeoutError) and deadline.expired():
+                message = f"The handler ran past its {kind.timeout:g} s timeout."
+                return None, Failure("timeout", message, True, evidence={"timeout": kind.timeout})
+            return None, classify(exc, kind.policy)
+
+    def _finish(self, job: Job, kind: Kind | None, result: Any, failure: Failure | None) -> None:
+        now = self.engine.clock()
+        if failure is None:
+            self.stats.done += 1
+            self._queue(job, Succeed(result, now))
+            return
+        backoff = kind.backoff if kind else Backoff()
+        decision = decide(job, failure, now=now, backoff=backoff, rng=self.engine.rng)
+        if decision.retry:
+            self.stats.retried += 1
+            self._queue(job, Requeue(decision.reason, decision.run_after or now, now))
+        else:
+            self.stats.failed += 1
+            self._queue(job, Fail(decision.reason, now))
+
+    def _queue(self, job: Job, event: Succeed | Fail | Requeue | Release) -> None:
+        current = self._current(job)
+        after = transition(current, event)
+        self._finished.put_nowait(
+            Change(current, after, attempt_outcome(event), event_reason(event))
+        )
+
+    def _current(self, job: Job) -> Job:
+        # Heartbeats move the lease's expiry; the compare-and-set must see the latest one.
+        held = self._running.get(job.id)
+        return held[0] if held else job
+
+    # -- leases --------------------------------------------------------------------------------
+    async def _heartbeat(self, stop: asyncio.Event) -> None:
+        period = self.lease / 3
+        while True:
+            await asyncio.sleep(period)
+            now = self.engine.clock()
+            try:
+                await self.store.touch_worker(self.name, now)
+                await self.engine.recover()
+                ids = list(self._running)
+                if not ids:
+                    continue
+                expires = now + self.lease
+                held = await self.store.heartbeat(self.name, ids, expires, now)
+            except JobdeckError as err:
+                log.warning("heartbeat failed: %s", err)
+                continue
+            for job_id in ids:
+                entry = self._running.get(job_id)
+                if entry is None:
+                    continue
+                job, task = entry
+                if job_id in held:
+                    self._running[job_id] = (
+                        job.model_copy(update={"lease_expires_at": expires}),
+                        task,
+                    )
+                else:
+                    self._lost.add(job_id)
+                    task.cancel()
+
+    # -- flushing ------------------------------------------------------------------------------
+    async def _flush_forever(self) -> None:
+        while True:
+            first = await self._finished.get()
+            await self._flush([first, *self._take(FLUSH_GROUP - 1)])
+
+    async def _flush_all(self) -> None:
+        while not self._finished.empty():
+            await self._flush(self._take(FLUSH_GROUP))
+
+    def _take(self, n: int) -> list[Change]:
+        out: list[Change] = []
+        while len(out) < n and not self._finished.empty():
+            out.append(self._finished.get_nowait())
+        return out
+
+    async def _flush(self, changes: list[Change]) -> None:
+        if not changes:
+            return
+        try:
+            applied = await self.engine.apply(changes)
+        except JobdeckError as err:
+            # The lease will expire and recovery will requeue these jobs: at-least-once holds.
+            log.error("could not record %d finished attempts: %s", len(changes), err)
+            return
+        for change, ok in zip(changes, applied, strict=True):
+            if not ok:
+                log.warning(
+                    "job %s: lost the race to record attempt %d (its lease had moved on)",
+                    change.before.id,
+                    change.before.attempt,
+                )
+
+    async def _drain(self) -> None:
+        """Let running handlers finish within `grace`, then cancel and release the rest."""
+        if not self._running:
+            return
+        tasks = [task for _, task in self._running.values()]
+        _, pending = await asyncio.wait(tasks, timeout=self.grace)
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+
+
+def to_json(result: Any) -> Any:
+    """A handler's result as plain JSON data; raises Terminal when it is not JSON."""
+    if isinstance(result, BaseModel):
+        return result.model_dump(mode="json")
+    try:
+        return json.loads(json.dumps(result, allow_nan=False))
+    except (TypeError, ValueError) as err:
+        raise Terminal(
+            f"the handler returned a value that is not JSON: {err}",
+            code="non_json_result",
+            result_type=type(result).__name__,
+        ) from None
+
+
+__all__ = ["JobContext", "Worker", "WorkerStats", "to_json"]

@@ -1,0 +1,509 @@
+"""The `jobdeck` command. Plain commands never import Textual; `demo` and `tui` do, when run.
+
+Every error is one line on stderr and a non-zero exit (2 bad input, 3 not found, 4 transition,
+5 storage); `--debug` shows the traceback too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib
+import json
+import logging
+import os
+import signal
+import sys
+import tempfile
+from collections.abc import Awaitable, Callable, Sequence
+from contextlib import suppress
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn
+
+if TYPE_CHECKING:
+    from jobdeck.core.engine import Engine
+    from jobdeck.core.registry import Registry
+
+EXIT_USAGE = 2
+JSON_LINES_BATCH = 5000
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"jobdeck: {message} (see --help).\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="jobdeck", description="A job engine with a live terminal monitor.")
+    p.add_argument(
+        "--db",
+        default=os.environ.get("JOBDECK_DB", "jobdeck.db"),
+        help="database file (default: $JOBDECK_DB or ./jobdeck.db)",
+    )
+    p.add_argument("--handlers", metavar="MODULE:ATTR", help="a Registry of your own kinds")
+    p.add_argument("--debug", action="store_true", help="show tracebacks and transition logs")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    s = sub.add_parser("submit", help="submit a job (or many with --from)")
+    s.add_argument("kind")
+    s.add_argument("payload", nargs="?", help="a JSON object, or - to read it from stdin")
+    s.add_argument(
+        "--from", dest="source", metavar="FILE", help="JSON Lines of payloads (- = stdin)"
+    )
+    s.add_argument("--key", help="idempotency key (default: hash of kind and payload)")
+    s.add_argument("--max-attempts", type=int)
+    s.add_argument("--wait", action="store_true", help="wait for the final state")
+    s.add_argument("--json", action="store_true")
+
+    w = sub.add_parser("worker", help="run jobs")
+    w.add_argument("--handlers", dest="worker_handlers", metavar="MODULE:ATTR")
+    w.add_argument("--concurrency", type=int, default=4)
+    w.add_argument("--burst", action="store_true", help="exit when nothing is queued or running")
+    w.add_argument("--lease", type=float, default=30.0, help="lease length in seconds")
+    w.add_argument("--kind", action="append", default=[], help="only run these kinds")
+
+    st = sub.add_parser("status", help="jobs per status")
+    st.add_argument("--json", action="store_true")
+
+    ls = sub.add_parser("list", help="list jobs, newest first")
+    ls.add_argument("--status", choices=["queued", "running", "done", "failed"])
+    ls.add_argument("--kind")
+    ls.add_argument("--limit", type=int, default=20)
+    ls.add_argument("--json", action="store_true")
+
+    sh = sub.add_parser("show", help="one job with every attempt and its reason")
+    sh.add_argument("id")
+    sh.add_argument("--json", action="store_true")
+
+    ev = sub.add_parser("events", help="the transition log")
+    ev.add_argument("--since", type=int, default=0, metavar="CURSOR")
+    ev.add_argument("--follow", action="store_true")
+    ev.add_argument("--json", action="store_true", help="JSON Lines (the default when piped)")
+
+    rr = sub.add_parser("rerun", help="run a job's input again and compare outcomes")
+    rr.add_argument("id")
+    rr.add_argument("--wait", action="store_true")
+    rr.add_argument("--json", action="store_true")
+
+    f = sub.add_parser("fail", help="arm a fault: the next attempt(s) fail on purpose")
+    f.add_argument("id", nargs="?")
+    f.add_argument("--kind", dest="fault_kind")
+    mode = f.add_mutually_exclusive_group()
+    mode.add_argument("--retryable", action="store_true")
+    mode.add_argument("--terminal", action="store_true")
+    f.add_argument("--times", type=int, default=1)
+    f.add_argument("--reason")
+
+    c = sub.add_parser("check", help="run the verification checklist on a fresh database")
+    c.add_argument("--json", action="store_true")
+
+    d = sub.add_parser("demo", help="open the monitor with workers and a demo workload")
+    d.add_argument("--workers", type=int, default=2)
+    d.add_argument("--tick", type=float, default=1.0)
+
+    t = sub.add_parser("tui", help="open the monitor on a database")
+    t.add_argument("--allow-faults", action="store_true")
+    t.add_argument("--read-only", action="store_true")
+    t.add_argument("--tick", type=float, default=1.0)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.debug else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+        stream=sys.stderr,
+    )
+    from jobdeck.core.errors import JobdeckError
+
+    try:
+        return COMMANDS[args.command](args)
+    except JobdeckError as err:
+        return _fail(args, str(err), err.exit_code)
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        with suppress(OSError):
+            sys.stdout.close()
+        return 0
+
+
+def _fail(args: argparse.Namespace, message: str, code: int) -> int:
+    if args.debug:
+        import traceback
+
+        traceback.print_exc()
+    message = message.rstrip()
+    print(f"jobdeck: {message[0].lower() + message[1:] if message else 'error'}", file=sys.stderr)
+    return code
+
+
+# -- plumbing ----------------------------------------------------------------------------------
+def _registry(args: argparse.Namespace) -> Registry:
+    from jobdeck.core.demo import demo_registry
+
+    registry = demo_registry()
+    spec = getattr(args, "worker_handlers", None) or args.handlers
+    return registry.merge(load_registry(spec)) if spec else registry
+
+
+def load_registry(spec: str) -> Registry:
+    """Import exactly the `module:attr` the user named and check it is a Registry."""
+    from jobdeck.core.errors import InvalidInput, NotFound
+    from jobdeck.core.registry import Registry
+
+    module_name, _, attr = spec.partition(":")
+    if not module_name or not attr or not all(p.isidentifier() for p in module_name.split(".")):
+        raise InvalidInput(
+            f"--handlers wants MODULE:ATTR, such as examples.shop:registry, not {spec!r}."
+        )
+    if os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as err:
+        raise NotFound(f"cannot import {module_name!r}: {err}.") from None
+    value = getattr(module, attr, None)
+    if not isinstance(value, Registry):
+        raise InvalidInput(f"{spec} is not a jobdeck Registry.")
+    return value
+
+
+def _run(
+    args: argparse.Namespace,
+    body: Callable[[Engine], Awaitable[int]],
+    *,
+    existing: bool = False,
+    db: str | None = None,
+) -> int:
+    from jobdeck.core.engine import Engine
+    from jobdeck.storage import open_store
+
+    registry = _registry(args)
+
+    async def go() -> int:
+        store = await open_store(db or args.db, create=not existing)
+        try:
+            return await body(Engine(store, registry))
+        finally:
+            await store.close()
+
+    return asyncio.run(go())
+
+
+def _read_payload(text: str | None) -> Any:
+    from jobdeck.core.errors import InvalidInput
+
+    if text is None:
+        return {}
+    if text == "-":
+        text = _read_stdin()
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as err:
+        raise InvalidInput(
+            f"the payload is not valid JSON: {err.msg} at column {err.colno}."
+        ) from None
+
+
+def _read_stdin() -> str:
+    from jobdeck.core.errors import InvalidInput
+
+    try:
+        return sys.stdin.buffer.read().decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidInput("standard input is not valid UTF-8.") from None
+
+
+def _read_lines(source: str) -> list[Any]:
+    """Parse a whole JSON Lines input before anything is stored."""
+    from jobdeck.core.errors import InvalidInput, NotFound
+
+    if source == "-":
+        text = _read_stdin()
+    else:
+        try:
+            text = Path(source).read_bytes().decode("utf-8")
+        except FileNotFoundError:
+            raise NotFound(f"no such file: {source}.") from None
+        except IsADirectoryError:
+            raise InvalidInput(f"{source} is a directory, not a JSON Lines file.") from None
+        except UnicodeDecodeError:
+            raise InvalidInput(f"{source} is not valid UTF-8.") from None
+        except OSError as err:
+            raise InvalidInput(f"cannot read {source}: {err.strerror}.") from None
+    payloads = []
+    for n, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            payloads.append(json.loads(line))
+        except json.JSONDecodeError as err:
+            raise InvalidInput(
+                f"line {n} is not valid JSON: {err.msg}; nothing was submitted."
+            ) from None
+    return payloads
+
+
+# -- commands ----------------------------------------------------------------------------------
+def cmd_submit(args: argparse.Namespace) -> int:
+    from jobdeck.core.errors import InvalidInput
+    from jobdeck.tui.render import dumps, job_line, reason_json
+
+    if args.source is not None:
+        if args.payload is not None or args.key or args.wait:
+            raise InvalidInput(
+                "--from takes payloads from the file alone; drop PAYLOAD, --key and --wait."
+            )
+        payloads = _read_lines(args.source)
+    else:
+        payloads = [_read_payload(args.payload)]
+
+    async def body(engine: Engine) -> int:
+        if args.source is not None:
+            engine.registry.get(args.kind)
+            for i in range(0, len(payloads), JSON_LINES_BATCH):
+                for job in await engine.submit_many(
+                    args.kind, payloads[i : i + JSON_LINES_BATCH], max_attempts=args.max_attempts
+                ):
+                    print(dumps(_submitted(job)) if args.json else job.id)
+            return 0
+        job = await engine.submit(
+            args.kind, payloads[0], key=args.key, max_attempts=args.max_attempts
+        )
+        if args.wait:
+            job = await engine.wait(job.id)
+        if args.json:
+            print(dumps(_submitted(job) | ({"result": job.result} if args.wait else {})))
+        elif args.wait:
+            print(job_line(job))
+        else:
+            print(job.id)
+        return 1 if args.wait and job.reason else 0
+
+    def _submitted(job: Any) -> dict[str, Any]:
+        return {"id": job.id, "status": job.status.value, "reason": reason_json(job.reason)}
+
+    return _run(args, body)
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    from jobdeck.core.errors import InvalidInput
+    from jobdeck.core.worker import Worker
+
+    if not 1 <= args.concurrency <= 10_000:
+        raise InvalidInput(f"--concurrency must be between 1 and 10000, not {args.concurrency}.")
+    if not 1 <= args.lease <= 86_400:
+        raise InvalidInput(f"--lease must be between 1 and 86400 seconds, not {args.lease:g}.")
+
+    async def body(engine: Engine) -> int:
+        worker = Worker(
+            engine,
+            concurrency=args.concurrency,
+            lease=args.lease,
+            burst=args.burst,
+            kinds=args.kind,
+        )
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+
+        def on_signal() -> None:
+            if stop.is_set():
+                worker.grace = 0  # a second signal: release in-flight jobs now
+            stop.set()
+
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, on_signal)
+        stats = await worker.run(stop)
+        print(
+            f"worker {worker.name}: {stats.done} done, {stats.failed} failed, "
+            f"{stats.retried} retried, {stats.released} released",
+            file=sys.stderr,
+        )
+        return 0
+
+    return _run(args, body)
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    async def body(engine: Engine) -> int:
+        counts = await engine.counts()
+        shaped = {s.value: counts.get(s, 0) for s in counts}
+        if args.json:
+            print(json.dumps(shaped))
+        else:
+            for name, n in shaped.items():
+                print(f"{name:<8} {n}")
+        return 0
+
+    return _run(args, body, existing=True)
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    from jobdeck.core.contract import Status
+    from jobdeck.core.errors import InvalidInput
+    from jobdeck.tui.render import dumps, job_json, job_line
+
+    if not 1 <= args.limit <= 10_000:
+        raise InvalidInput(f"--limit must be between 1 and 10000, not {args.limit}.")
+
+    async def body(engine: Engine) -> int:
+        statuses = [Status(args.status)] if args.status else list(Status)
+        jobs = []
+        for status in statuses:
+            jobs += (await engine.page(status, limit=args.limit, kind=args.kind)).jobs
+        jobs = sorted(jobs, key=lambda j: j.id, reverse=True)[: args.limit]
+        if args.json:
+            print(dumps([job_json(j) for j in jobs]))
+        else:
+            for j in jobs:
+                print(job_line(j))
+        return 0
+
+    return _run(args, body, existing=True)
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    from jobdeck.tui.render import attempt_json, dumps, job_json, job_text
+
+    async def body(engine: Engine) -> int:
+        detail = await engine.detail(args.id)
+        if args.json:
+            shaped = job_json(detail.job) | {"attempts": [attempt_json(a) for a in detail.attempts]}
+            print(dumps(shaped))
+        else:
+            print(job_text(detail.job, detail.attempts, detail.explanation))
+            for rerun, report in detail.reruns:
+                verdict = report.verdict.value if report else "pending"
+                print(f"rerun     {rerun.id}  {rerun.status.value}  {verdict}")
+            if detail.verdict:
+                print(f"verdict   {detail.verdict.verdict.value} against {detail.job.rerun_of}")
+        return 0
+
+    return _run(args, body, existing=True)
+
+
+def cmd_events(args: argparse.Namespace) -> int:
+    from jobdeck.tui.render import dumps, event_json, event_line
+
+    as_json = args.json or not sys.stdout.isatty()
+
+    async def body(engine: Engine) -> int:
+        cursor = args.since
+        while True:
+            batch = await engine.events(cursor, 1000)
+            for e in batch:
+                print(dumps(event_json(e)) if as_json else event_line(e), flush=args.follow)
+                cursor = e.cursor
+            if not batch:
+                if not args.follow:
+                    return 0
+                await asyncio.sleep(0.25)
+
+    return _run(args, body, existing=True)
+
+
+def cmd_rerun(args: argparse.Namespace) -> int:
+    from jobdeck.tui.render import dumps, pretty, report_json
+
+    async def body(engine: Engine) -> int:
+        job = await engine.rerun(args.id)
+        if not args.wait:
+            print(dumps({"id": job.id, "rerun_of": job.rerun_of}) if args.json else job.id)
+            return 0
+        await engine.wait(job.id)
+        report = await engine.report(job.id)
+        if report is None:  # the original is still live: wait for it as well
+            await engine.wait(job.rerun_of or job.id)
+            report = await engine.report(job.id)
+        assert report is not None
+        if args.json:
+            print(dumps(report_json(report)))
+        else:
+            mark = "✓" if report.verdict.value == "idempotent" else "✗"
+            print(f"{mark} {report.verdict.value}: {job.id} reran {job.rerun_of}")
+            if report.diff:
+                print(pretty(report.diff))
+        return 0
+
+    return _run(args, body)
+
+
+def cmd_fail(args: argparse.Namespace) -> int:
+    async def body(engine: Engine) -> int:
+        fault = await engine.arm_fault(
+            job_id=args.id,
+            kind=args.fault_kind,
+            retryable=args.retryable,
+            times=args.times,
+            reason=args.reason,
+        )
+        target = f"job {fault.job_id}" if fault.job_id else f"kind {fault.kind}"
+        mode = "retryable" if fault.retryable else "terminal"
+        print(
+            f"armed fault {fault.id}: the next {fault.times} attempt(s) of {target} fail ({mode})."
+        )
+        return 0
+
+    return _run(args, body)
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from jobdeck.core.checklist import run_checks
+
+    with tempfile.TemporaryDirectory(prefix="jobdeck-check-") as tmp:
+        results: list[Any] = []
+
+        async def body(engine: Engine) -> int:
+            results.extend(await run_checks(engine))
+            return 0
+
+        _run(args, body, db=str(Path(tmp) / "check.db"))
+    ok = all(r.ok for r in results)
+    if args.json:
+        shaped = [{"name": r.name, "ok": r.ok, "detail": r.detail} for r in results]
+        print(json.dumps({"ok": ok, "checks": shaped}))
+    else:
+        for r in results:
+            print(f"{'✓' if r.ok else '✗'} {r.name} — {r.detail}")
+    return 0 if ok else 1
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from jobdeck.core.errors import InvalidInput
+
+    if not 1 <= args.workers <= 64:
+        raise InvalidInput(f"--workers must be between 1 and 64, not {args.workers}.")
+    from jobdeck.tui.app import run_monitor
+
+    return run_monitor(
+        args.db, allow_faults=True, read_only=False, demo=True, workers=args.workers, tick=args.tick
+    )
+
+
+def cmd_tui(args: argparse.Namespace) -> int:
+    from jobdeck.tui.app import run_monitor
+
+    return run_monitor(
+        args.db,
+        allow_faults=args.allow_faults,
+        read_only=args.read_only,
+        demo=False,
+        tick=args.tick,
+    )
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "submit": cmd_submit,
+    "worker": cmd_worker,
+    "status": cmd_status,
+    "list": cmd_list,
+    "show": cmd_show,
+    "events": cmd_events,
+    "rerun": cmd_rerun,
+    "fail": cmd_fail,
+    "check": cmd_check,
+    "demo": cmd_demo,
+    "tui": cmd_tui,
+}
