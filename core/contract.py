@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Final
 
-from jobdeck.core.errors import TransitionError
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
+
+from jobdeck.core.errors import TransitionError
 
 CONTRACT_VERSION: Final = 1
 SLUG = r"^[a-z][a-z0-9_]*$"

@@ -9,11 +9,12 @@ import secrets
 from collections.abc import Mapping
 from typing import Any, Literal
 
+from pydantic import BaseModel, ConfigDict, Field
+
 from jobdeck.core.contract import PASS, Result
 from jobdeck.core.gates import GateContext, deny, gate
 from jobdeck.core.registry import AnyPayload, Registry
 from jobdeck.core.retry import Backoff, Retryable
-from pydantic import BaseModel, ConfigDict, Field
 
 CHARGE_LIMIT = 10_000
 

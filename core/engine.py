@@ -48,14 +48,20 @@ def canonical_json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-def default_key(kind: str, payload: Mapping[str, Any]) -> str:
+def default_key(kind: str, payload: Mapping[str, Any], canonical: str | None = None) -> str:
     """The idempotency key of a submit that names none: a hash of kind and canonical payload."""
-    digest = hashlib.sha256(f"{kind}\n{canonical_json(payload)}".encode()).hexdigest()
+    text = canonical if canonical is not None else canonical_json(payload)
+    digest = hashlib.sha256(f"{kind}\n{text}".encode()).hexdigest()
     return f"auto:{digest[:32]}"
 
 
 def check_payload(payload: object) -> dict[str, Any]:
     """Reject what is not a JSON object within the documented limits; raises InvalidInput."""
+    return _checked(payload)[0]
+
+
+def _checked(payload: object) -> tuple[dict[str, Any], str]:
+    """The payload and its canonical JSON text, or InvalidInput."""
     if not isinstance(payload, dict):
         raise InvalidInput(f"a payload must be a JSON object, not {_json_type(payload)}.")
     try:
@@ -68,7 +74,7 @@ def check_payload(payload: object) -> dict[str, Any]:
             f"the payload is {size:,} bytes; the limit is {MAX_PAYLOAD_BYTES:,} bytes."
         )
     _check_tree(payload)
-    return payload
+    return payload, text
 
 
 def _json_type(value: object) -> str:
@@ -154,7 +160,7 @@ class Engine:
         InvalidInput for a payload that is not a JSON object within the limits.
         """
         spec = self.registry.get(kind)
-        body = check_payload(payload)
+        body, canonical = _checked(payload)
         if max_attempts is not None and not 1 <= max_attempts <= 1000:
             raise InvalidInput(f"max attempts must be between 1 and 1000, not {max_attempts}.")
         if key is not None and not 0 < len(key) <= 200:
@@ -164,7 +170,7 @@ class Engine:
             id=self.ids(),
             kind=kind,
             payload=body,
-            idempotency_key=key or default_key(kind, body),
+            idempotency_key=key or default_key(kind, body, canonical),
             rerun_of=rerun_of,
             max_attempts=max_attempts or spec.max_attempts,
             created_at=now,
@@ -309,7 +315,13 @@ class Engine:
                 else Fail(decision.reason, now)
             )
             changes.append(
-                Change(job, transition(job, event), attempt_outcome(event), event_reason(event))
+                Change(
+                    job,
+                    transition(job, event),
+                    attempt_outcome(event),
+                    event_reason(event),
+                    lease_ended_at=job.lease_expires_at,
+                )
             )
         if not changes:
             return 0

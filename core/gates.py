@@ -10,8 +10,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from jobdeck.core.contract import PASS, Category, Reason, Result
 from pydantic import BaseModel, ValidationError
+
+from jobdeck.core.contract import PASS, Category, Reason, Result
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,14 +10,12 @@ import time
 
 _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _RANDOM_BITS = 80
+_PAIRS = [a + b for a in _ALPHABET for b in _ALPHABET]  # every 10-bit value as two characters
 
 
 def _encode(value: int) -> str:
-    out = []
-    for _ in range(26):
-        out.append(_ALPHABET[value & 31])
-        value >>= 5
-    return "".join(reversed(out))
+    """130 bits as 26 characters, 10 bits at a time, most significant first."""
+    return "".join(_PAIRS[(value >> shift) & 1023] for shift in range(120, -10, -10))
 
 
 class IdSource:

@@ -6,10 +6,11 @@ from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict
+
 from jobdeck.core.errors import InvalidInput, NotFound
 from jobdeck.core.gates import Gate, schema_gate
 from jobdeck.core.retry import DEFAULT_POLICY, Backoff, Policy
-from pydantic import BaseModel, ConfigDict
 
 Handler = Callable[[Any, Any], Awaitable[Any]]
 

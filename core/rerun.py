@@ -5,8 +5,9 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
-from jobdeck.core.contract import Job, Status
 from pydantic import BaseModel, ConfigDict, JsonValue
+
+from jobdeck.core.contract import Job, Status
 
 
 class Verdict(StrEnum):

@@ -25,12 +25,17 @@ class Claimed:
 @dataclass(frozen=True, slots=True)
 class Change:
     """One transition to apply: `before` is what the caller last saw (the compare), `after` is the
-    output of `transition()` (the set). `outcome`/`reason` close the running attempt, if any."""
+    output of `transition()` (the set). `outcome`/`reason` close the running attempt, if any.
+
+    `lease_ended_at` is set by lease recovery: the change applies only if the lease still ends
+    at that moment, so a heartbeat that renewed it in the meantime wins over the recovery.
+    """
 
     before: Job
     after: Job
     outcome: Outcome | None = None
     reason: Reason | None = None
+    lease_ended_at: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,13 +73,15 @@ class Store(Protocol):
     async def apply(self, changes: Sequence[Change]) -> list[bool]:
         """Apply transitions in one transaction. Each is a compare-and-set on the job's status,
         attempt and lease owner as seen in `before`; one that lost its race is skipped and reported
-        False, never applied. Each applied change appends one event and closes its attempt."""
+        False, never applied. Each applied change appends one event and closes its attempt.
+        Raises TransitionError for a before -> after pair the transition table does not have."""
         ...
 
     async def heartbeat(
         self, worker: str, job_ids: Sequence[str], lease_expires_at: float, now: float
     ) -> set[str]:
-        """Extend the leases `worker` still holds; returns the ids it still holds."""
+        """Extend the leases `worker` still holds and that have not ended before `now` (an ended
+        lease is lost even before anyone recovers the job); returns the ids it still holds."""
         ...
 
     async def expired(self, now: float, limit: int) -> list[Job]:
@@ -97,8 +104,8 @@ class Store(Protocol):
         ...
 
     async def find(self, prefix: str) -> Job:
-        """The one job whose id is or ends with `prefix`; raises NotFound, or InvalidInput when
-        the prefix is ambiguous."""
+        """The one job whose id is, starts with or ends with `prefix` (at least 4 characters);
+        raises NotFound, or InvalidInput when the prefix is ambiguous."""
         ...
 
     async def attempts(self, job_id: str) -> list[Attempt]: ...

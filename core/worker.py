@@ -16,6 +16,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from pydantic import BaseModel, ValidationError
+
 from jobdeck.core.contract import (
     Fail,
     Job,
@@ -31,7 +33,6 @@ from jobdeck.core.errors import JobdeckError
 from jobdeck.core.registry import Kind
 from jobdeck.core.retry import Backoff, Failure, Terminal, classify, decide, injected
 from jobdeck.core.store import Change, Claimed
-from pydantic import BaseModel, ValidationError
 
 log = logging.getLogger("jobdeck.worker")
 
@@ -239,7 +240,6 @@ class Worker:
         )
 
     def _current(self, job: Job) -> Job:
-        # Heartbeats move the lease's expiry; the compare-and-set must see the latest one.
         held = self._running.get(job.id)
         return held[0] if held else job
 
@@ -264,15 +264,9 @@ class Worker:
                 entry = self._running.get(job_id)
                 if entry is None:
                     continue
-                job, task = entry
-                if job_id in held:
-                    self._running[job_id] = (
-                        job.model_copy(update={"lease_expires_at": expires}),
-                        task,
-                    )
-                else:
+                if job_id not in held:
                     self._lost.add(job_id)
-                    task.cancel()
+                    entry[1].cancel()
 
     # -- flushing ------------------------------------------------------------------------------
     async def _flush_forever(self) -> None:

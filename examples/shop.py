@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from jobdeck.core import PASS, GateContext, Registry, Result, Retryable, Terminal, deny, gate
 from pydantic import BaseModel, Field
+
+from jobdeck.core import PASS, GateContext, Registry, Result, Retryable, Terminal, deny, gate
 
 registry = Registry()
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from hypothesis import given
 from hypothesis import strategies as st
+
 from jobdeck.core.contract import PASS, Category
 from jobdeck.core.demo import demo_registry
 from jobdeck.core.gates import GateContext, deny, first_failure, gate

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from jobdeck.core.engine import MAX_PAYLOAD_BYTES, MAX_PAYLOAD_DEPTH, check_payload, default_key
 from jobdeck.core.errors import InvalidInput
 

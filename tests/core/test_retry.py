@@ -7,6 +7,7 @@ import random
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+
 from jobdeck.core.contract import Category, Fault, Job
 from jobdeck.core.retry import (
     Backoff,

@@ -4,6 +4,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+
 from jobdeck.core import Engine, Worker, demo_registry
 from jobdeck.core.store import Store
 from jobdeck.storage import open_store

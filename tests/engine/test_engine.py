@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 from pathlib import Path
 from typing import Any
 
 import pytest
-from jobdeck.core import Category, Engine, Registry, Status, Verdict, demo_registry
-from jobdeck.core.contract import Outcome
-from jobdeck.core.errors import InvalidInput, NotFound
-from jobdeck.core.store import Store
-from jobdeck.storage import open_store
 
+from jobdeck.core import Category, Engine, Registry, Status, Verdict, demo_registry
+from jobdeck.core.contract import Outcome, Requeue, transition
+from jobdeck.core.errors import InvalidInput, NotFound
+from jobdeck.core.retry import Backoff, lost_lease
+from jobdeck.core.store import Change, Store
+from jobdeck.storage import open_store
 from tests.engine.conftest import drain
 
 
@@ -251,3 +253,19 @@ class Worker_(Worker):
     async def _heartbeat(self, stop: asyncio.Event) -> None:
         await self._frozen.wait()
         await asyncio.Event().wait()
+
+
+async def test_lease_recovery_loses_to_a_heartbeat_that_renewed_the_lease(engine: Engine) -> None:
+    job = await engine.submit("demo.echo", {"race": 1})
+    t = job.run_after
+    (claimed,) = await engine.store.claim("w1", [], 1, now=t, lease_seconds=10.0)
+    seen = claimed.job  # what a recovering process read: the lease ends at t + 10
+    assert await engine.store.heartbeat("w1", [job.id], lease_expires_at=t + 40, now=t + 5)
+    decision = lost_lease(seen, now=t + 11, backoff=Backoff(), rng=random.Random(0))
+    requeue = Change(
+        seen,
+        transition(seen, Requeue(decision.reason, t + 11, t + 11)),
+        lease_ended_at=seen.lease_expires_at,
+    )
+    assert await engine.store.apply([requeue]) == [False]
+    assert (await engine.get(job.id)).status is Status.RUNNING

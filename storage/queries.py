@@ -1,0 +1,225 @@
+"""Every SQL statement of the SQLite backend, each named for what it does. The schema itself is in
+`schema/`; nothing else in jobdeck writes SQL.
+
+Named parameters (`:name`) where a statement takes more than two; JSON arrays are passed as one
+parameter and unpacked with json_each so a statement's text never depends on a list's length.
+`INDEXED BY` pins the partial index a statement is built around: without statistics the planner
+prefers (status, id) and sorts, which at 1 M queued jobs turns each claim into a full scan.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+# The column order `rows.job_from_row` reads.
+JOB_COLUMNS: Final = (
+    "id, kind, payload, status, attempt, max_attempts, reason, result, idempotency_key, rerun_of,"
+    " created_at, updated_at, run_after, lease_owner, lease_expires_at"
+)
+# The column order `rows.attempt_from_row` reads.
+ATTEMPT_COLUMNS: Final = "job_id, n, started_at, finished_at, outcome, reason, worker"
+# The column order `rows.event_from_row` reads.
+EVENT_COLUMNS: Final = "cursor, job_id, from_status, to_status, attempt, reason_code, at"
+# The column order `rows.fault_from_row` reads.
+FAULT_COLUMNS: Final = "id, job_id, kind, retryable, times, remaining, reason, at_step, created_at"
+
+# -- opening -----------------------------------------------------------------------------------
+
+# The schema version stored in the file header.
+USER_VERSION: Final = "PRAGMA user_version"
+# Record the schema version (inside the migration's transaction).
+SET_USER_VERSION: Final = "PRAGMA user_version = {version:d}"
+# Whether the file already holds tables (a foreign SQLite file is not ours to migrate).
+HAS_TABLES: Final = "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table')"
+# Connection settings for a writer; WAL lets monitors read while workers write.
+PRAGMAS_WRITE: Final = (
+    "PRAGMA journal_mode = WAL",
+    "PRAGMA synchronous = NORMAL",
+    "PRAGMA foreign_keys = ON",
+)
+# Connection settings for a read-only monitor.
+PRAGMAS_READ: Final = ("PRAGMA foreign_keys = ON",)
+# How long SQLite itself waits for a lock before answering busy.
+SET_BUSY_TIMEOUT: Final = "PRAGMA busy_timeout = {ms:d}"
+# Let SQLite refresh its planner statistics before the connection goes away.
+OPTIMIZE: Final = "PRAGMA optimize"
+# Open a write transaction now, so a busy wait happens here and never mid-transaction.
+BEGIN_WRITE: Final = "BEGIN IMMEDIATE"
+# End the write transaction.
+COMMIT: Final = "COMMIT"
+# Undo the write transaction after an error.
+ROLLBACK: Final = "ROLLBACK"
+
+# -- insert ------------------------------------------------------------------------------------
+
+# Live or done jobs already holding any of the keys (a JSON array).
+SELECT_DEDUPED: Final = f"""
+SELECT dedupe_key, {JOB_COLUMNS} FROM jobs INDEXED BY jobs_dedupe
+WHERE dedupe_key IN (SELECT value FROM json_each(:keys))
+  AND status IN ('queued', 'running', 'done')
+"""
+# Store one new job; the unique partial index refuses a second live job for a key.
+INSERT_JOB: Final = """
+INSERT INTO jobs (id, kind, payload, status, attempt, max_attempts, reason, reason_code, result,
+                  idempotency_key, dedupe_key, rerun_of, created_at, updated_at, run_after,
+                  lease_owner, lease_expires_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (dedupe_key) WHERE status IN ('queued', 'running', 'done') DO NOTHING
+"""
+# Append one event to the log.
+INSERT_EVENT: Final = """
+INSERT INTO events (job_id, from_status, to_status, attempt, reason_code, at)
+VALUES (?, ?, ?, ?, ?, ?)
+"""
+
+# Adjust the jobs-per-status count by a delta, in the transaction that moved the jobs.
+ADD_TO_COUNT: Final = "UPDATE counts SET n = n + ? WHERE status = ?"
+
+# -- claim -------------------------------------------------------------------------------------
+
+_CLAIM: Final = """
+UPDATE jobs
+SET status = 'running', attempt = attempt + 1, lease_owner = :worker,
+    lease_expires_at = :expires, updated_at = :now
+WHERE id IN (
+    SELECT id FROM jobs INDEXED BY jobs_ready
+    WHERE status = 'queued' AND run_after <= :now {kinds}
+    ORDER BY run_after, id
+    LIMIT :limit
+) AND status = 'queued'
+RETURNING {columns}
+"""
+# Hand up to :limit ready queued jobs of any kind to :worker (queued -> running, lease set).
+CLAIM_ANY: Final = _CLAIM.format(kinds="", columns=JOB_COLUMNS)
+# Hand up to :limit ready queued jobs whose kind is in :kinds (a JSON array) to :worker.
+CLAIM_KINDS: Final = _CLAIM.format(
+    kinds="AND kind IN (SELECT value FROM json_each(:kinds))", columns=JOB_COLUMNS
+)
+# Open the attempt a claim starts.
+INSERT_ATTEMPT: Final = """
+INSERT INTO attempts (job_id, n, started_at, outcome, worker) VALUES (?, ?, ?, 'running', ?)
+"""
+# Whether any fault is armed at all (so a claim skips fault matching in the common case).
+ANY_FAULT_ARMED: Final = "SELECT EXISTS (SELECT 1 FROM faults WHERE remaining > 0)"
+# Use up one attempt of the best-matching armed fault: this job's before its kind's before any's.
+CONSUME_FAULT: Final = f"""
+UPDATE faults SET remaining = remaining - 1
+WHERE id = (
+    SELECT id FROM faults
+    WHERE remaining > 0
+      AND (job_id = :job_id OR (job_id IS NULL AND (kind IS NULL OR kind = :kind)))
+    ORDER BY job_id IS NULL, kind IS NULL, id
+    LIMIT 1
+)
+RETURNING {FAULT_COLUMNS}
+"""
+
+# -- apply -------------------------------------------------------------------------------------
+
+# Compare-and-set one transition: the job changes only if it is still as the caller saw it.
+APPLY_CHANGE: Final = """
+UPDATE jobs
+SET status = :status, attempt = :attempt, reason = :reason, reason_code = :reason_code,
+    result = :result, updated_at = :updated_at, run_after = :run_after,
+    lease_owner = :lease_owner, lease_expires_at = :lease_expires_at
+WHERE id = :id AND status = :was_status AND attempt = :was_attempt
+  AND lease_owner IS :was_lease_owner
+  AND (:lease_ended_at IS NULL OR lease_expires_at = :lease_ended_at)
+"""
+# Close the latest open attempt number :n of a job.
+CLOSE_ATTEMPT: Final = """
+UPDATE attempts SET finished_at = :finished_at, outcome = :outcome, reason = :reason
+WHERE id = (
+    SELECT max(id) FROM attempts WHERE job_id = :job_id AND n = :n AND outcome = 'running'
+)
+"""
+
+# -- leases, faults, workers -------------------------------------------------------------------
+
+# Extend the unexpired leases :worker holds on the jobs in :ids (a JSON array).
+HEARTBEAT: Final = """
+UPDATE jobs SET lease_expires_at = :expires
+WHERE id IN (SELECT value FROM json_each(:ids))
+  AND status = 'running' AND lease_owner = :worker AND lease_expires_at >= :now
+RETURNING id
+"""
+# Running jobs whose lease ended before :now, the longest-expired first.
+SELECT_EXPIRED: Final = f"""
+SELECT {JOB_COLUMNS} FROM jobs INDEXED BY jobs_lease
+WHERE status = 'running' AND lease_expires_at < :now
+ORDER BY lease_expires_at, id
+LIMIT :limit
+"""
+# Whether a job id exists.
+JOB_EXISTS: Final = "SELECT EXISTS (SELECT 1 FROM jobs WHERE id = ?)"
+# Store an armed fault.
+INSERT_FAULT: Final = f"""
+INSERT INTO faults (job_id, kind, retryable, times, remaining, reason, at_step, created_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+RETURNING {FAULT_COLUMNS}
+"""
+# Record that a worker was seen at :now.
+TOUCH_WORKER: Final = """
+INSERT INTO workers (name, last_seen) VALUES (?, ?)
+ON CONFLICT (name) DO UPDATE SET last_seen = excluded.last_seen
+"""
+# Forget a worker that stopped cleanly.
+DELETE_WORKER: Final = "DELETE FROM workers WHERE name = ?"
+
+# -- reads -------------------------------------------------------------------------------------
+
+# One job by id.
+SELECT_JOB: Final = f"SELECT {JOB_COLUMNS} FROM jobs WHERE id = ?"
+# Up to two ids in [:low, :high) — jobs whose id starts with a prefix, via the primary key.
+SELECT_IDS_IN_RANGE: Final = "SELECT id FROM jobs WHERE id >= ? AND id < ? ORDER BY id LIMIT 2"
+# Up to two ids ending with a suffix (a LIKE pattern); this one scans the id index.
+SELECT_IDS_LIKE: Final = "SELECT id FROM jobs WHERE id LIKE ? ESCAPE '\\' LIMIT 2"
+# The attempts of one job, in the order they started.
+SELECT_ATTEMPTS: Final = f"SELECT {ATTEMPT_COLUMNS} FROM attempts WHERE job_id = ? ORDER BY id"
+# The reruns of one job, oldest first.
+SELECT_RERUNS: Final = f"""
+SELECT {JOB_COLUMNS} FROM jobs INDEXED BY jobs_rerun_of
+WHERE rerun_of = ? AND rerun_of IS NOT NULL
+ORDER BY created_at, id
+"""
+# Jobs per status, from the trigger-kept table.
+SELECT_COUNTS: Final = "SELECT status, n FROM counts"
+
+_PAGE: Final = """
+SELECT {columns} FROM jobs INDEXED BY jobs_status_id
+WHERE status = :status AND id {op} :after
+  AND (:kind IS NULL OR kind = :kind)
+  AND (:pattern IS NULL
+       OR kind LIKE :pattern ESCAPE '\\' OR id LIKE :pattern ESCAPE '\\'
+       OR reason_code LIKE :pattern ESCAPE '\\' OR payload LIKE :pattern ESCAPE '\\')
+ORDER BY id {order}
+LIMIT :limit
+"""
+# A keyset page of one status, newest (largest id) first, ids below :after.
+PAGE_NEWEST: Final = _PAGE.format(columns=JOB_COLUMNS, op="<", order="DESC")
+# A keyset page of one status, oldest (smallest id) first, ids above :after.
+PAGE_OLDEST: Final = _PAGE.format(columns=JOB_COLUMNS, op=">", order="ASC")
+# Failed jobs per reason code, largest group first.
+SELECT_FAILURE_GROUPS: Final = """
+SELECT coalesce(reason_code, 'unknown'), count(*) AS n FROM jobs INDEXED BY jobs_failed_code
+WHERE status = 'failed'
+GROUP BY reason_code
+ORDER BY n DESC, reason_code
+"""
+# The newest failed jobs with one reason code.
+SELECT_FAILED_WITH: Final = f"""
+SELECT {JOB_COLUMNS} FROM jobs INDEXED BY jobs_failed_code
+WHERE status = 'failed' AND reason_code = ?
+ORDER BY id DESC
+LIMIT ?
+"""
+# Events after a cursor, in cursor order.
+SELECT_EVENTS: Final = (
+    f"SELECT {EVENT_COLUMNS} FROM events WHERE cursor > ? ORDER BY cursor LIMIT ?"
+)
+# The newest cursor, 0 for an empty log.
+SELECT_LAST_CURSOR: Final = "SELECT coalesce(max(cursor), 0) FROM events"
+# Armed faults with attempts left.
+SELECT_ARMED_FAULTS: Final = f"SELECT {FAULT_COLUMNS} FROM faults WHERE remaining > 0 ORDER BY id"
+# Workers seen at or after a time.
+COUNT_WORKERS_SEEN: Final = "SELECT count(*) FROM workers WHERE last_seen >= ?"

@@ -1,0 +1,131 @@
+"""Contract values to SQLite rows and back. JSON columns are written canonically (sorted keys, no
+spaces) so equal values are equal text; rows are read back through pydantic validation, which is
+as fast as `model_construct` here and never trusts the file blindly."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Final
+
+from jobdeck.core.contract import Attempt, Event, Fault, Job, Reason
+
+Row = tuple[Any, ...]
+
+_encoder: Final = json.JSONEncoder(separators=(",", ":"), sort_keys=True, ensure_ascii=False)
+encode_json: Final = _encoder.encode
+decode_json: Final = json.loads
+
+
+def encode_reason(reason: Reason | None) -> str | None:
+    return None if reason is None else encode_json(reason.model_dump(mode="json"))
+
+
+def job_row(job: Job) -> Row:
+    """The values of `queries.INSERT_JOB` for a new job."""
+    reason = job.reason
+    return (
+        job.id,
+        job.kind,
+        encode_json(job.payload),
+        job.status.value,
+        job.attempt,
+        job.max_attempts,
+        encode_reason(reason),
+        None if reason is None else reason.code,
+        None if job.result is None else encode_json(job.result),
+        job.idempotency_key,
+        job.idempotency_key if job.rerun_of is None else None,
+        job.rerun_of,
+        job.created_at,
+        job.updated_at,
+        job.run_after,
+        job.lease_owner,
+        job.lease_expires_at,
+    )
+
+
+def job_from_row(row: Row) -> Job:
+    """A job from the columns of `queries.JOB_COLUMNS`, in that order."""
+    reason = row[6]
+    result = row[7]
+    return Job.model_validate(
+        {
+            "id": row[0],
+            "kind": row[1],
+            "payload": decode_json(row[2]),
+            "status": row[3],
+            "attempt": row[4],
+            "max_attempts": row[5],
+            "reason": None if reason is None else decode_json(reason),
+            "result": None if result is None else decode_json(result),
+            "idempotency_key": row[8],
+            "rerun_of": row[9],
+            "created_at": row[10],
+            "updated_at": row[11],
+            "run_after": row[12],
+            "lease_owner": row[13],
+            "lease_expires_at": row[14],
+        }
+    )
+
+
+def attempt_from_row(row: Row) -> Attempt:
+    """An attempt from the columns of `queries.ATTEMPT_COLUMNS`."""
+    reason = row[5]
+    return Attempt.model_validate(
+        {
+            "job_id": row[0],
+            "n": row[1],
+            "started_at": row[2],
+            "finished_at": row[3],
+            "outcome": row[4],
+            "reason": None if reason is None else decode_json(reason),
+            "worker": row[6],
+        }
+    )
+
+
+def event_from_row(row: Row) -> Event:
+    """An event from the columns of `queries.EVENT_COLUMNS`."""
+    return Event.model_validate(
+        {
+            "cursor": row[0],
+            "job_id": row[1],
+            "from_status": row[2],
+            "to_status": row[3],
+            "attempt": row[4],
+            "reason_code": row[5],
+            "at": row[6],
+        }
+    )
+
+
+def fault_row(fault: Fault) -> Row:
+    """The values of `queries.INSERT_FAULT`."""
+    return (
+        fault.job_id,
+        fault.kind,
+        int(fault.retryable),
+        fault.times,
+        fault.remaining,
+        fault.reason,
+        fault.at_step,
+        fault.created_at,
+    )
+
+
+def fault_from_row(row: Row) -> Fault:
+    """A fault from the columns of `queries.FAULT_COLUMNS`."""
+    return Fault.model_validate(
+        {
+            "id": row[0],
+            "job_id": row[1],
+            "kind": row[2],
+            "retryable": bool(row[3]),
+            "times": row[4],
+            "remaining": row[5],
+            "reason": row[6],
+            "at_step": row[7],
+            "created_at": row[8],
+        }
+    )

@@ -1,0 +1,291 @@
+"""SqliteStore: the `Store` of jobdeck.core.store on one SQLite file.
+
+Each public method is one trip to aiosqlite's thread: a write runs as one `BEGIN IMMEDIATE`
+transaction there (retried whole while another connection holds the lock), a read as one plain
+function. The bodies of those calls are in `sqlite_tx`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import sqlite3
+import time
+from collections.abc import Callable, Sequence
+from functools import partial
+from typing import TYPE_CHECKING, Final, TypeVar
+
+import aiosqlite
+
+from jobdeck.core.contract import TRANSITIONS, Attempt, Event, Fault, Job, Status
+from jobdeck.core.errors import InvalidInput, NotFound, StorageError, TransitionError
+from jobdeck.core.store import Change, Claimed, Page, Store
+from jobdeck.storage import queries as q
+from jobdeck.storage import sqlite_tx as tx
+from jobdeck.storage.rows import (
+    attempt_from_row,
+    encode_json,
+    event_from_row,
+    fault_from_row,
+    job_from_row,
+)
+from jobdeck.storage.sqlite_errors import is_busy, storage_error
+from jobdeck.storage.sqlite_open import check_path, connect, create_file, on_thread, prepare
+
+T = TypeVar("T")
+log = logging.getLogger(__name__)
+
+LOCK_RETRIES: Final = 5
+_LEGAL: Final = frozenset((src, dst) for (src, _), dst in TRANSITIONS.items())
+_NEW_STATUSES: Final = (Status.QUEUED, Status.FAILED)
+_MIN_FIND = 4
+
+
+class SqliteStore:
+    """Jobs, attempts, events, faults and workers in one SQLite file (WAL, one writer at a time).
+
+    Open it with `await SqliteStore.open(path)` or `jobdeck.storage.open_store`. Every method
+    raises `StorageError` with one sentence for database trouble; none leaks an sqlite3 error.
+    """
+
+    def __init__(self, db: aiosqlite.Connection, path: str, *, read_only: bool) -> None:
+        self._db = db
+        self.path = path
+        self.read_only = read_only
+        self._closed = False
+
+    @classmethod
+    async def open(
+        cls,
+        path: str,
+        *,
+        read_only: bool = False,
+        create: bool = True,
+        busy_timeout: float = 5.0,
+    ) -> SqliteStore:
+        """Open (creating and migrating when writable) the database at `path`.
+
+        Raises StorageError when the folder or file is missing, the file is not a jobdeck
+        database, its schema is newer than this jobdeck, or it stays locked."""
+        if check_path(path, read_only=read_only, create=create):
+            create_file(path)
+        try:
+            db = await connect(path, read_only=read_only)
+        except sqlite3.Error as exc:
+            raise storage_error(exc, path) from exc
+        store = cls(db, path, read_only=read_only)
+        busy_ms = max(0, int(busy_timeout * 1000))
+        try:
+            await store._run(partial(prepare, path=path, read_only=read_only, busy_ms=busy_ms))
+        except BaseException:
+            await db.close()
+            raise
+        return store
+
+    async def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            if not self.read_only:
+                await on_thread(self._db, lambda conn: conn.execute(q.OPTIMIZE))
+        except sqlite3.Error as exc:
+            log.info("skipped PRAGMA optimize on %s: %s", self.path, exc)
+        finally:
+            await self._db.close()
+
+    # -- plumbing ------------------------------------------------------------------------------
+    async def _run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """Run `fn` on the connection's thread, retrying it whole while the database is busy."""
+        if self._closed:
+            raise StorageError(f"the database {self.path} is already closed.")
+        started = time.monotonic()
+        for retry in range(LOCK_RETRIES + 1):
+            try:
+                result: T = await on_thread(self._db, fn)
+                return result
+            except sqlite3.Error as exc:
+                if not is_busy(exc):
+                    raise storage_error(exc, self.path) from exc
+                waited = time.monotonic() - started
+                if retry == LOCK_RETRIES:
+                    raise StorageError(
+                        f"the database {self.path} stayed locked for {waited:.1f} s; another "
+                        "process is holding a write transaction open."
+                    ) from exc
+                log.info(
+                    "%s is locked (%s); retry %d of %d", self.path, exc, retry + 1, LOCK_RETRIES
+                )
+                await asyncio.sleep(0.02 * 2**retry * random.uniform(0.5, 1.5))
+        raise AssertionError("unreachable")
+
+    async def _write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """Run `fn` inside one write transaction (see `_run` for the retries)."""
+        if self.read_only:
+            raise StorageError(
+                f"the database {self.path} is open read-only; open it writable to change it."
+            )
+        return await self._run(partial(tx.in_transaction, fn))
+
+    # -- writes --------------------------------------------------------------------------------
+    async def insert(self, jobs: Sequence[Job]) -> list[Job]:
+        for job in jobs:
+            if job.status not in _NEW_STATUSES:
+                raise InvalidInput(
+                    f"job {job.id} is {job.status.value}; a new job is queued or failed."
+                )
+        if not jobs:
+            return []
+        stored = await self._write(partial(tx.insert, jobs=jobs))
+        return [job if isinstance(job, Job) else job_from_row(job) for job in stored]
+
+    async def claim(
+        self, worker: str, kinds: Sequence[str], limit: int, now: float, lease_seconds: float
+    ) -> list[Claimed]:
+        if limit <= 0:
+            return []
+        body = partial(
+            tx.claim, worker=worker, kinds=kinds, limit=limit, now=now, expires=now + lease_seconds
+        )
+        rows = await self._write(body)
+        return [
+            Claimed(job_from_row(job), None if fault is None else fault_from_row(fault))
+            for job, fault in rows
+        ]
+
+    async def apply(self, changes: Sequence[Change]) -> list[bool]:
+        for change in changes:
+            before, after = change.before, change.after
+            if before.id != after.id:
+                raise InvalidInput(
+                    f"a change must keep its job id ({before.id} became {after.id})."
+                )
+            if (before.status, after.status) not in _LEGAL:
+                raise TransitionError(
+                    f"job {before.id} cannot go from {before.status.value} to {after.status.value}."
+                )
+        if not changes:
+            return []
+        return await self._write(partial(tx.apply, changes=changes))
+
+    async def heartbeat(
+        self, worker: str, job_ids: Sequence[str], lease_expires_at: float, now: float
+    ) -> set[str]:
+        """Extend the leases `worker` holds that have not yet ended at `now` (a lease that ended is
+        lost, even if nobody has recovered the job yet); returns the ids it still holds."""
+        if not job_ids:
+            return set()
+        params = {"ids": encode_json(list(job_ids)), "worker": worker, "now": now}
+        params["expires"] = lease_expires_at
+        rows = await self._write(lambda conn: conn.execute(q.HEARTBEAT, params).fetchall())
+        return {row[0] for row in rows}
+
+    async def expired(self, now: float, limit: int) -> list[Job]:
+        params = {"now": now, "limit": limit}
+        rows = await self._run(lambda conn: conn.execute(q.SELECT_EXPIRED, params).fetchall())
+        return [job_from_row(row) for row in rows]
+
+    async def arm_fault(self, fault: Fault) -> Fault:
+        return fault_from_row(await self._write(partial(tx.arm_fault, fault=fault)))
+
+    async def touch_worker(self, worker: str, now: float) -> None:
+        await self._write(lambda conn: conn.execute(q.TOUCH_WORKER, (worker, now)))
+
+    async def forget_worker(self, worker: str) -> None:
+        await self._write(lambda conn: conn.execute(q.DELETE_WORKER, (worker,)))
+
+    # -- reads ---------------------------------------------------------------------------------
+    async def get(self, job_id: str) -> Job:
+        row = await self._run(lambda conn: conn.execute(q.SELECT_JOB, (job_id,)).fetchone())
+        if row is None:
+            raise NotFound(f"no job with id {job_id}.")
+        return job_from_row(row)
+
+    async def find(self, prefix: str) -> Job:
+        """The job whose id is `prefix`, or the one job whose id starts or ends with it (at least
+        four characters). Raises NotFound, or InvalidInput when it is short or ambiguous."""
+        if len(prefix) < _MIN_FIND:
+            raise InvalidInput(f"give at least {_MIN_FIND} characters of a job id, not {prefix!r}.")
+        found = await self._run(partial(tx.find, text=prefix))
+        if isinstance(found, tuple):
+            return job_from_row(found)
+        if not found:
+            raise NotFound(f"no job id is, starts or ends with {prefix}.")
+        raise InvalidInput(f"{prefix} matches more than one job id; give more characters.")
+
+    async def attempts(self, job_id: str) -> list[Attempt]:
+        rows = await self._run(lambda conn: conn.execute(q.SELECT_ATTEMPTS, (job_id,)).fetchall())
+        return [attempt_from_row(row) for row in rows]
+
+    async def reruns(self, job_id: str) -> list[Job]:
+        rows = await self._run(lambda conn: conn.execute(q.SELECT_RERUNS, (job_id,)).fetchall())
+        return [job_from_row(row) for row in rows]
+
+    async def counts(self) -> dict[Status, int]:
+        rows = await self._run(lambda conn: conn.execute(q.SELECT_COUNTS).fetchall())
+        counted = {status: 0 for status in Status}
+        for status, n in rows:
+            counted[Status(status)] = int(n)
+        return counted
+
+    async def page(
+        self,
+        status: Status,
+        *,
+        after: str | None = None,
+        limit: int = 50,
+        kind: str | None = None,
+        text: str | None = None,
+        newest_first: bool = True,
+    ) -> Page:
+        if limit < 1:
+            raise InvalidInput(f"a page holds at least one job, not {limit}.")
+        if after is None:
+            after = tx.ID_MAX if newest_first else ""
+        params = {
+            "status": Status(status).value,
+            "after": after,
+            "kind": kind,
+            "pattern": None if not text else f"%{tx.escape_like(text)}%",
+            "limit": limit + 1,
+        }
+        sql = q.PAGE_NEWEST if newest_first else q.PAGE_OLDEST
+        rows = await self._run(lambda conn: conn.execute(sql, params).fetchall())
+        jobs = [job_from_row(row) for row in rows[:limit]]
+        return Page(jobs, jobs[-1].id if len(rows) > limit else None)
+
+    async def failure_groups(self) -> list[tuple[str, int]]:
+        rows = await self._run(lambda conn: conn.execute(q.SELECT_FAILURE_GROUPS).fetchall())
+        return [(str(code), int(n)) for code, n in rows]
+
+    async def failed_with(self, code: str, limit: int) -> list[Job]:
+        rows = await self._run(
+            lambda conn: conn.execute(q.SELECT_FAILED_WITH, (code, limit)).fetchall()
+        )
+        return [job_from_row(row) for row in rows]
+
+    async def events(self, since: int = 0, limit: int = 500) -> list[Event]:
+        rows = await self._run(
+            lambda conn: conn.execute(q.SELECT_EVENTS, (since, limit)).fetchall()
+        )
+        return [event_from_row(row) for row in rows]
+
+    async def last_cursor(self) -> int:
+        row = await self._run(lambda conn: conn.execute(q.SELECT_LAST_CURSOR).fetchone())
+        return int(row[0])
+
+    async def faults(self) -> list[Fault]:
+        rows = await self._run(lambda conn: conn.execute(q.SELECT_ARMED_FAULTS).fetchall())
+        return [fault_from_row(row) for row in rows]
+
+    async def workers_alive(self, now: float, within: float) -> int:
+        since = now - within
+        row = await self._run(lambda conn: conn.execute(q.COUNT_WORKERS_SEEN, (since,)).fetchone())
+        return int(row[0])
+
+
+if TYPE_CHECKING:
+
+    def _is_a_store(store: SqliteStore) -> Store:
+        return store  # mypy proves SqliteStore satisfies the Protocol here

@@ -1,0 +1,188 @@
+"""The bodies of SqliteStore's calls: plain functions of a sqlite3 connection, each run whole on
+aiosqlite's thread (a write inside `in_transaction`). They return rows; the store builds the
+contract values, so this module never waits and never touches the event loop."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from typing import Final, TypeVar
+
+from jobdeck.core.contract import Fault, Job, Status
+from jobdeck.core.errors import NotFound, StorageError
+from jobdeck.core.store import Change
+from jobdeck.storage import queries as q
+from jobdeck.storage.rows import Row, encode_json, encode_reason, fault_row, job_row
+
+T = TypeVar("T")
+ID_MAX: Final = "\U0010ffff"  # sorts after every id
+
+
+def escape_like(text: str) -> str:
+    """`text` as a literal inside a LIKE pattern whose escape character is a backslash."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def in_transaction(fn: Callable[[sqlite3.Connection], T], conn: sqlite3.Connection) -> T:
+    conn.execute(q.BEGIN_WRITE)
+    try:
+        result = fn(conn)
+        conn.execute(q.COMMIT)
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute(q.ROLLBACK)
+        raise
+    return result
+
+
+def insert(conn: sqlite3.Connection, *, jobs: Sequence[Job]) -> list[Job | Row]:
+    """New jobs and their creation events; a key already live or done returns its job instead."""
+    keys = {job.idempotency_key for job in jobs if job.rerun_of is None}
+    held: dict[str, Job | Row] = {}
+    if keys:
+        for row in conn.execute(q.SELECT_DEDUPED, {"keys": encode_json(sorted(keys))}):
+            held[row[0]] = row[1:]
+    stored: list[Job | Row] = []
+    rows: list[Row] = []
+    events: list[Row] = []
+    for job in jobs:
+        if job.rerun_of is None:
+            existing = held.get(job.idempotency_key)
+            if existing is not None:
+                stored.append(existing)
+                continue
+            if job.status is not Status.FAILED:
+                held[job.idempotency_key] = job
+        stored.append(job)
+        rows.append(job_row(job))
+        code = None if job.reason is None else job.reason.code
+        events.append((job.id, None, job.status.value, job.attempt, code, job.created_at))
+    inserted = conn.executemany(q.INSERT_JOB, rows).rowcount
+    if inserted != len(rows):
+        raise StorageError(
+            "a job's idempotency key was taken during its own insert; nothing was stored."
+        )
+    conn.executemany(q.INSERT_EVENT, events)
+    count(conn, Counter(row[3] for row in rows))
+    return stored
+
+
+def claim(
+    conn: sqlite3.Connection,
+    *,
+    worker: str,
+    kinds: Sequence[str],
+    limit: int,
+    now: float,
+    expires: float,
+) -> list[tuple[Row, Row | None]]:
+    """queued -> running for up to `limit` ready jobs: their attempts, events and faults."""
+    params: dict[str, object] = {"worker": worker, "expires": expires, "now": now, "limit": limit}
+    if kinds:
+        params["kinds"] = encode_json(list(kinds))
+    rows = conn.execute(q.CLAIM_KINDS if kinds else q.CLAIM_ANY, params).fetchall()
+    if not rows:
+        return []
+    rows.sort(key=lambda row: (row[12], row[0]))  # RETURNING has no order; claim order is ours
+    conn.executemany(q.INSERT_ATTEMPT, [(row[0], row[4], now, worker) for row in rows])
+    conn.executemany(
+        q.INSERT_EVENT, [(row[0], "queued", "running", row[4], None, now) for row in rows]
+    )
+    count(conn, {"queued": -len(rows), "running": len(rows)})
+    faults: list[Row | None] = [None] * len(rows)
+    if conn.execute(q.ANY_FAULT_ARMED).fetchone()[0]:
+        for i, row in enumerate(rows):
+            faults[i] = conn.execute(q.CONSUME_FAULT, {"job_id": row[0], "kind": row[1]}).fetchone()
+    return list(zip(rows, faults, strict=True))
+
+
+def apply(conn: sqlite3.Connection, *, changes: Sequence[Change]) -> list[bool]:
+    """Compare-and-set each change; an applied one appends its event and closes its attempt."""
+    applied: list[bool] = []
+    moved: Counter[str] = Counter()
+    events: list[Row] = []
+    closes: list[dict[str, object]] = []
+    for change in changes:
+        before, after = change.before, change.after
+        cursor = conn.execute(
+            q.APPLY_CHANGE,
+            {
+                "id": after.id,
+                "status": after.status.value,
+                "attempt": after.attempt,
+                "reason": encode_reason(after.reason),
+                "reason_code": None if after.reason is None else after.reason.code,
+                "result": None if after.result is None else encode_json(after.result),
+                "updated_at": after.updated_at,
+                "run_after": after.run_after,
+                "lease_owner": after.lease_owner,
+                "lease_expires_at": after.lease_expires_at,
+                "was_status": before.status.value,
+                "was_attempt": before.attempt,
+                "was_lease_owner": before.lease_owner,
+                "lease_ended_at": change.lease_ended_at,
+            },
+        )
+        won = cursor.rowcount == 1
+        applied.append(won)
+        if not won:
+            continue
+        moved[before.status.value] -= 1
+        moved[after.status.value] += 1
+        reason = change.reason if change.reason is not None else after.reason
+        code = None if reason is None else reason.code
+        events.append(
+            (
+                after.id,
+                before.status.value,
+                after.status.value,
+                before.attempt,
+                code,
+                after.updated_at,
+            )
+        )
+        if change.outcome is not None:
+            closes.append(
+                {
+                    "finished_at": after.updated_at,
+                    "outcome": change.outcome.value,
+                    "reason": encode_reason(reason),
+                    "job_id": after.id,
+                    "n": before.attempt,
+                }
+            )
+    if events:
+        conn.executemany(q.INSERT_EVENT, events)
+    if closes:
+        conn.executemany(q.CLOSE_ATTEMPT, closes)
+    count(conn, moved)
+    return applied
+
+
+def count(conn: sqlite3.Connection, deltas: Mapping[str, int]) -> None:
+    """Keep `counts` exact: every write that adds jobs or moves them between statuses calls this
+    in its own transaction."""
+    changed = [(delta, status) for status, delta in deltas.items() if delta]
+    if changed:
+        conn.executemany(q.ADD_TO_COUNT, changed)
+
+
+def arm_fault(conn: sqlite3.Connection, *, fault: Fault) -> Row:
+    if fault.job_id is not None and not conn.execute(q.JOB_EXISTS, (fault.job_id,)).fetchone()[0]:
+        raise NotFound(f"no job with id {fault.job_id}.")
+    row: Row = conn.execute(q.INSERT_FAULT, fault_row(fault)).fetchone()
+    return row
+
+
+def find(conn: sqlite3.Connection, *, text: str) -> Row | set[str]:
+    """The row whose id is `text`, else the ids (at most a few) starting or ending with it."""
+    exact: Row | None = conn.execute(q.SELECT_JOB, (text,)).fetchone()
+    if exact is not None:
+        return exact
+    ids = {row[0] for row in conn.execute(q.SELECT_IDS_IN_RANGE, (text, text + ID_MAX))}
+    ids |= {row[0] for row in conn.execute(q.SELECT_IDS_LIKE, ("%" + escape_like(text),))}
+    if len(ids) == 1:
+        found: Row = conn.execute(q.SELECT_JOB, (ids.pop(),)).fetchone()
+        return found
+    return ids
