@@ -10,7 +10,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from jobdeck.core.contract import Category, Status
+from jobdeck.core.contract import Category, CompensationStatus, Status, StepStatus
 from jobdeck.core.engine import Engine
 from jobdeck.core.rerun import Verdict
 from jobdeck.core.worker import Worker
@@ -136,12 +136,39 @@ async def retry_policy(engine: Engine) -> Check:
     )
 
 
+async def rollback(engine: Engine) -> Check:
+    job = await engine.submit("demo.transfer", {"from": "chk_a", "to": "chk_b", "amount": 7})
+    await engine.arm_fault(job_id=job.id, at_step="credit", reason="checklist rollback")
+    await _drain(engine)
+    job = await engine.get(job.id)
+    steps = {s.name: s for s in await engine.store.steps(job.id)}
+    debit, credit = steps.get("debit"), steps.get("credit")
+    undone = [e.step for e in await engine.events(0, 10_000) if e.job_id == job.id and e.step]
+    ok = (
+        job.status is Status.FAILED
+        and job.reason is not None
+        and job.reason.category is Category.INJECTED
+        and debit is not None
+        and debit.compensation is CompensationStatus.DONE
+        and credit is not None
+        and credit.status is StepStatus.FAILED
+        and undone == ["debit"]
+    )
+    state = debit.compensation.value if debit and debit.compensation else "not compensated"
+    return Check(
+        "a failure between steps is rolled back",
+        ok,
+        f"debit {state}, credit never ran, reason stays {job.reason.code if job.reason else '-'}",
+    )
+
+
 CHECKS: list[Callable[[Engine], Awaitable[Check]]] = [
     one_success,
     forced_failure,
     one_reason_per_denial,
     same_input_twice,
     retry_policy,
+    rollback,
 ]
 
 

@@ -104,7 +104,11 @@ class Attempt(_Frozen):
 
 
 class Event(_Frozen):
-    """One row of the append-only log; `from_status` is None when the job was created."""
+    """One row of the append-only log; `from_status` is None when the job was created.
+
+    A compensation is logged too, as an event that keeps the status (running -> running) and
+    names its `step`; its `reason_code` is `compensated` or `compensation_failed`.
+    """
 
     cursor: int
     job_id: str
@@ -113,6 +117,44 @@ class Event(_Frozen):
     attempt: int
     reason_code: str | None = None
     at: float
+    step: str | None = None
+
+
+class StepStatus(StrEnum):
+    DONE = "done"
+    FAILED = "failed"
+
+
+class CompensationStatus(StrEnum):
+    PENDING = "pending"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class Step(_Frozen):
+    """One durable step of a job: its memoized result, and the state of its compensation.
+
+    `compensable` says a compensation was declared; `compensation` is None until one is owed
+    (the job failed) and then pending, done or failed.
+    """
+
+    job_id: str
+    name: str = Field(pattern=r"^[A-Za-z0-9_.:-]{1,64}$")
+    seq: int = Field(ge=0)
+    status: StepStatus
+    result: JsonValue = None
+    attempt: int = Field(ge=1)
+    reason: Reason | None = None
+    compensable: bool = False
+    compensation: CompensationStatus | None = None
+    compensation_attempts: int = 0
+    compensation_reason: Reason | None = None
+    at: float
+
+    @property
+    def memoized(self) -> bool:
+        """Whether a retry returns this step's stored result instead of running it again."""
+        return self.status is StepStatus.DONE and self.compensation is not CompensationStatus.DONE
 
 
 class Fault(_Frozen):

@@ -38,6 +38,27 @@ class ChargePayload(BaseModel):
     currency: Literal["EUR", "USD"]
 
 
+class TransferPayload(BaseModel):
+    model_config = ConfigDict(extra="forbid", defer_build=True, populate_by_name=True)
+    source: str = Field(alias="from", min_length=1)
+    target: str = Field(alias="to", min_length=1)
+    amount: int = Field(gt=0)
+
+
+class Ledger:
+    """The demo's accounts, in memory: enough to watch a debit being rolled back."""
+
+    def __init__(self) -> None:
+        self.balances: dict[str, int] = {}
+
+    def move(self, account: str, amount: int) -> dict[str, Any]:
+        self.balances[account] = self.balances.get(account, 0) + amount
+        return {"account": account, "amount": amount}
+
+
+LEDGER = Ledger()
+
+
 @gate("missing_id")
 def missing_id(payload: Mapping[str, Any], ctx: GateContext) -> Result:
     value = payload.get("id")
@@ -64,7 +85,7 @@ def amount_limit(payload: Mapping[str, Any], ctx: GateContext) -> Result:
 
 
 def demo_registry() -> Registry:
-    """A fresh registry holding the five demo kinds."""
+    """A fresh registry holding the demo kinds."""
     registry = Registry()
 
     @registry.kind("demo.echo", max_attempts=1)
@@ -95,6 +116,17 @@ def demo_registry() -> Registry:
             "currency": payload.currency,
             "receipt": receipt.hexdigest()[:16],
         }
+
+    @registry.kind("demo.transfer", payload=TransferPayload, backoff=Backoff(0.1, 2.0))
+    async def transfer(ctx: Any, payload: TransferPayload) -> Any:
+        amount = payload.amount
+        debit = await ctx.step(
+            "debit",
+            lambda: LEDGER.move(payload.source, -amount),
+            compensate=lambda _: LEDGER.move(payload.source, amount),
+        )
+        credit = await ctx.step("credit", lambda: LEDGER.move(payload.target, amount))
+        return {"debit": debit, "credit": credit}
 
     @registry.kind("demo.random", max_attempts=1)
     async def random_(ctx: Any, payload: AnyPayload) -> Any:
@@ -134,6 +166,8 @@ def _mix(n: int) -> tuple[str, dict[str, Any]]:
         return "demo.charge", {"amount": 250, "currency": "USD"}
     if slot == 7:
         return "demo.random", {"n": n}
+    if slot == 8 and n % 20 == 8:
+        return "demo.transfer", {"from": f"acct_{n % 5}", "to": f"acct_{(n + 1) % 5}", "amount": 25}
     if slot == 9 and n % 30 == 9:
         return "demo.flaky", {"fail_times": 9, "n": n}
     return "demo.echo", {"n": n, "msg": "hello"}

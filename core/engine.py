@@ -24,8 +24,10 @@ from jobdeck.core.contract import (
     Fault,
     Job,
     Outcome,
+    Reason,
     Requeue,
     Status,
+    Step,
     attempt_outcome,
     event_reason,
     transition,
@@ -36,6 +38,7 @@ from jobdeck.core.ids import new_id
 from jobdeck.core.registry import Kind, Registry
 from jobdeck.core.rerun import RerunReport, verdict
 from jobdeck.core.retry import Backoff, lost_lease
+from jobdeck.core.steps import STEP_NAME, steps_before
 from jobdeck.core.store import Change, Page, Store
 
 log = logging.getLogger("jobdeck")
@@ -45,7 +48,10 @@ MAX_PAYLOAD_DEPTH = 32
 
 
 def canonical_json(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    """Sorted keys, no spaces, and no NaN or Infinity (they are not JSON)."""
+    return json.dumps(
+        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    )
 
 
 def default_key(kind: str, payload: Mapping[str, Any], canonical: str | None = None) -> str:
@@ -111,6 +117,29 @@ def _check_text(text: str) -> None:
 
 
 @dataclass(frozen=True)
+class RetryExplanation:
+    """The retry decision the monitor and `show` explain: how the last attempt was classified,
+    where the job is in its budget, the backoff chosen and when it runs next."""
+
+    classification: str
+    attempt: int
+    max_attempts: int
+    backoff: float | None = None
+    next_run_at: float | None = None
+    retried: bool | None = None
+    sentence: str = ""
+
+
+@dataclass(frozen=True)
+class LineageNode:
+    """A job in a rerun tree, its verdict against its parent, and its own reruns."""
+
+    job: Job
+    verdict: RerunReport | None
+    reruns: list[LineageNode] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
 class JobDetail:
     """Everything the detail screen and `show` need about one job."""
 
@@ -120,6 +149,9 @@ class JobDetail:
     original: Job | None = None
     verdict: RerunReport | None = None
     explanation: str = ""
+    retry: RetryExplanation | None = None
+    steps: list[Step] = field(default_factory=list)
+    lineage: LineageNode | None = None
 
 
 class Engine:
@@ -231,8 +263,13 @@ class Engine:
         self.submitted.set()
         return stored
 
-    async def rerun(self, job_id: str) -> Job:
-        """Submit the same kind and payload again as a new job linked by rerun_of (no dedupe)."""
+    async def rerun(self, job_id: str, *, from_step: str | None = None) -> Job:
+        """Submit the same kind and payload again as a new job linked by rerun_of (no dedupe).
+
+        With `from_step`, the rerun starts with the original's memoized results of the steps
+        before that one, so only that step and the ones after it run. Raises NotFound for an
+        unknown job and InvalidInput for a step the original does not have.
+        """
         original = await self.store.find(job_id)
         job = self.prepare(
             original.kind,
@@ -241,7 +278,13 @@ class Engine:
             max_attempts=original.max_attempts,
             rerun_of=original.id,
         )
-        (stored,) = await self._store_new([job])
+        if from_step is None:
+            (stored,) = await self._store_new([job])
+            return stored
+        seeds = steps_before(await self.store.steps(original.id), from_step)
+        stored = await self.store.insert_rerun(job, seeds)
+        log_transition(stored, None, stored.status)
+        self.submitted.set()
         return stored
 
     async def retry_group(self, reason_code: str, *, limit: int = 1000) -> list[Job]:
@@ -259,6 +302,7 @@ class Engine:
         retryable: bool = False,
         times: int = 1,
         reason: str | None = None,
+        at_step: str | None = None,
     ) -> Fault:
         """Make the next `times` attempts of a job (or of every job of a kind) fail on purpose.
 
@@ -276,6 +320,8 @@ class Engine:
             job_id = job.id
         if kind is not None:
             self.registry.get(kind)
+        if at_step is not None and not STEP_NAME.match(at_step):
+            raise InvalidInput(f"{at_step!r} is not a step name (letters, digits, _ . : -).")
         text = (reason or "").strip() or "failure injected by an operator"
         if len(text) > 500 or any(ord(c) < 32 for c in text):
             raise InvalidInput("a fault reason is one line of at most 500 characters.")
@@ -286,6 +332,7 @@ class Engine:
             times=times,
             remaining=times,
             reason=text,
+            at_step=at_step,
             created_at=self.clock(),
         )
         return await self.store.arm_fault(fault)
@@ -295,7 +342,9 @@ class Engine:
         applied = await self.store.apply(changes)
         for change, ok in zip(changes, applied, strict=True):
             if ok:
-                log_transition(change.after, change.before.status, change.after.status)
+                log_transition(
+                    change.after, change.before.status, change.after.status, change.reason
+                )
         return applied
 
     async def recover(self, *, limit: int = 100) -> int:
@@ -354,14 +403,40 @@ class Engine:
         attempts = await self.store.attempts(job.id)
         reruns = [(r, verdict(job, r)) for r in await self.store.reruns(job.id)]
         original = await self.store.get(job.rerun_of) if job.rerun_of else None
+        retry = explain(job, attempts, self.clock())
         return JobDetail(
             job=job,
             attempts=attempts,
             reruns=reruns,
             original=original,
             verdict=verdict(original, job) if original else None,
-            explanation=explain(job, attempts, self.clock()),
+            explanation=retry.sentence,
+            retry=retry,
+            steps=await self.store.steps(job.id),
+            lineage=await self.lineage(job),
         )
+
+    async def lineage(self, job: Job, *, limit: int = 200) -> LineageNode:
+        """The rerun tree that `job` belongs to, from its first original down (at most `limit`
+        jobs)."""
+        root = job
+        for _ in range(limit):
+            if root.rerun_of is None:
+                break
+            root = await self.store.get(root.rerun_of)
+        seen = 0
+
+        async def grow(node: Job, parent: Job | None) -> LineageNode:
+            nonlocal seen
+            seen += 1
+            children = []
+            for child in await self.store.reruns(node.id):
+                if seen >= limit:
+                    break
+                children.append(await grow(child, node))
+            return LineageNode(node, verdict(parent, node) if parent else None, children)
+
+        return await grow(root, None)
 
     async def wait(self, job_id: str, *, poll: float = 0.05) -> Job:
         """Poll until the job is done or failed (wrap in asyncio.timeout to bound it)."""
@@ -372,41 +447,60 @@ class Engine:
             await asyncio.sleep(poll)
 
 
-def explain(job: Job, attempts: Sequence[Attempt], now: float) -> str:
-    """One sentence on where the job stands in its retry budget."""
+def explain(job: Job, attempts: Sequence[Attempt], now: float) -> RetryExplanation:
+    """Where the job stands in its retry budget, and why, as data and as one sentence."""
+    last = attempts[-1] if attempts else None
+    n, cap = job.attempt, job.max_attempts
+
+    def shaped(classification: str, sentence: str, **kw: Any) -> RetryExplanation:
+        return RetryExplanation(classification, n, cap, sentence=sentence, **kw)
+
     match job.status:
         case Status.DONE:
-            return f"done on attempt {job.attempt} of {job.max_attempts}"
+            return shaped("done", f"done on attempt {n} of {cap}")
         case Status.RUNNING:
-            return f"running attempt {job.attempt} of {job.max_attempts}"
-        case Status.QUEUED if job.attempt == 0:
-            return f"queued, attempt 1 of {job.max_attempts} not started"
+            return shaped("running", f"running attempt {n} of {cap}")
+        case Status.QUEUED if n == 0:
+            return shaped("queued", f"queued, attempt 1 of {cap} not started")
         case Status.QUEUED:
-            last = attempts[-1] if attempts else None
-            why = "retryable"
-            if last is not None and last.outcome is Outcome.LOST_LEASE:
-                why = "lease lost"
+            lost = last is not None and last.outcome is Outcome.LOST_LEASE
+            why = "lost_lease" if lost else "retryable"
+            backoff = None
+            if last is not None and last.finished_at is not None:
+                backoff = max(0.0, job.run_after - last.finished_at)
             wait = max(0.0, job.run_after - now)
-            return (
-                f"{why}, attempt {job.attempt + 1} of {job.max_attempts} next, runs in {wait:.1f} s"
+            words = "lease lost" if lost else "retryable"
+            return shaped(
+                why,
+                f"{words}, attempt {n} of {cap} failed; attempt {n + 1} runs in {wait:.1f} s"
+                + (f" (backoff {backoff:.2f} s)" if backoff is not None else ""),
+                backoff=backoff,
+                next_run_at=job.run_after,
+                retried=True,
             )
     reason = job.reason
-    if reason is None:
-        return "failed"
-    if reason.category.value == "denied":
-        return f"denied by the {reason.gate} gate: never run, never retried"
-    if reason.category.value == "retries_exhausted":
-        return f"retries exhausted after {job.attempt} of {job.max_attempts} attempts"
-    if reason.retryable:
-        return f"failed on attempt {job.attempt} of {job.max_attempts}: no attempts left"
-    return "terminal: not retried"
+    category = reason.category.value if reason else "terminal"
+    if category == "denied" and reason is not None:
+        sentence = f"denied by the {reason.gate} gate: never run, never retried"
+    elif category == "retries_exhausted":
+        sentence = f"retries exhausted after {n} of {cap} attempts: not retried again"
+    elif category == "lost_lease":
+        sentence = f"lease lost on the last of {cap} attempts: not retried again"
+    elif reason is not None and reason.retryable:
+        sentence = f"{category}: retryable, but attempt {n} of {cap} was the last"
+    else:
+        sentence = f"{category}: not retried"
+    return shaped(category, sentence, retried=False)
 
 
-def log_transition(job: Job, before: Status | None, after: Status) -> None:
+def log_transition(
+    job: Job, before: Status | None, after: Status, reason: Reason | None = None
+) -> None:
     """One structured line per transition; a denial logs its one reason here, once."""
     if not log.isEnabledFor(logging.INFO):
         return
-    code = job.reason.code if job.reason else "-"
+    reason = reason or job.reason
+    code = reason.code if reason else "-"
     log.info(
         "transition id=%s kind=%s attempt=%d %s->%s reason=%s",
         job.id,
@@ -426,7 +520,9 @@ def require_kinds(registry: Registry, kinds: Sequence[str]) -> list[Kind]:
 __all__ = [
     "Engine",
     "JobDetail",
+    "LineageNode",
     "NotFound",
+    "RetryExplanation",
     "canonical_json",
     "check_payload",
     "default_key",

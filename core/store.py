@@ -11,7 +11,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from jobdeck.core.contract import Attempt, Event, Fault, Job, Outcome, Reason, Status
+from jobdeck.core.contract import (
+    Attempt,
+    CompensationStatus,
+    Event,
+    Fault,
+    Job,
+    Outcome,
+    Reason,
+    Status,
+    Step,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,3 +159,30 @@ class Store(Protocol):
         ...
 
     async def workers_alive(self, now: float, within: float) -> int: ...
+
+    # -- durable steps ---------------------------------------------------------------------------
+    async def steps(self, job_id: str) -> list[Step]:
+        """The job's steps in execution order."""
+        ...
+
+    async def record_step(self, job: Job, step: Step) -> bool:
+        """Store a step's outcome (replacing an earlier run of the same name) if `job` is still
+        running this attempt under the same lease; False if the lease moved on."""
+        ...
+
+    async def record_compensation(
+        self,
+        job: Job,
+        name: str,
+        status: CompensationStatus,
+        attempts: int,
+        reason: Reason | None,
+        at: float,
+    ) -> bool:
+        """Store how a step's compensation went and, unless pending, log it as an event; only
+        while `job` still runs this attempt under the same lease."""
+        ...
+
+    async def insert_rerun(self, job: Job, steps: Sequence[Step]) -> Job:
+        """Store a new rerun together with the memoized steps it starts from (one transaction)."""
+        ...

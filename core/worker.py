@@ -20,18 +20,29 @@ from pydantic import BaseModel, ValidationError
 
 from jobdeck.core.contract import (
     Fail,
+    Fault,
     Job,
     Release,
     Requeue,
+    Status,
     Succeed,
     attempt_outcome,
     event_reason,
     transition,
 )
-from jobdeck.core.engine import Engine
+from jobdeck.core.engine import Engine, log_transition
 from jobdeck.core.errors import JobdeckError
 from jobdeck.core.registry import Kind
-from jobdeck.core.retry import Backoff, Failure, Terminal, classify, decide, injected
+from jobdeck.core.retry import (
+    DEFAULT_POLICY,
+    Backoff,
+    Failure,
+    Terminal,
+    classify,
+    decide,
+    injected,
+)
+from jobdeck.core.steps import CompensateFn, InjectedFault, LeaseLost, StepFn, StepRunner
 from jobdeck.core.store import Change, Claimed
 
 log = logging.getLogger("jobdeck.worker")
@@ -41,15 +52,22 @@ FLUSH_GROUP = 64
 
 @dataclass
 class JobContext:
-    """What a handler receives beside its payload."""
+    """What a handler receives beside its payload: the job, and durable steps."""
 
     job: Job
     worker: str
+    runner: StepRunner
     log: logging.Logger = field(default_factory=lambda: logging.getLogger("jobdeck.job"))
 
     @property
     def attempt(self) -> int:
         return self.job.attempt
+
+    async def step(self, name: str, fn: StepFn, *, compensate: CompensateFn | None = None) -> Any:
+        """Run `fn` (sync or async, returning JSON) once per job across attempts and return its
+        result; on a retry the stored result comes back without running `fn` again. When the
+        job ends failed, `compensate(result)` runs for each completed step, newest first."""
+        return await self.runner.step(name, fn, compensate=compensate)
 
 
 @dataclass
@@ -170,6 +188,7 @@ class Worker:
     def _start(self, claimed: Claimed) -> None:
         job = claimed.job
         self.stats.claimed += 1
+        log_transition(job, Status.QUEUED, Status.RUNNING)
         task = asyncio.create_task(self._run(claimed), name=f"jobdeck-job-{job.id}")
         self._running[job.id] = (job, task)
 
@@ -177,12 +196,13 @@ class Worker:
         job = claimed.job
         try:
             kind = self.engine.registry.get(job.kind)
-            if claimed.fault is not None:
+            runner = await self._runner(job, claimed.fault)
+            if claimed.fault is not None and runner.fault is None:
                 failure: Failure | None = injected(claimed.fault)
                 result: Any = None
             else:
-                result, failure = await self._call(kind, job)
-            self._finish(job, kind, result, failure)
+                result, failure = await self._call(kind, job, runner)
+            await self._finish(job, kind, result, failure, runner)
         except asyncio.CancelledError:
             if job.id in self._lost:
                 self.stats.lost += 1
@@ -193,22 +213,47 @@ class Worker:
                 self._queue(job, Release(self.engine.clock()))
                 self.stats.released += 1
             raise
+        except LeaseLost as err:
+            self.stats.lost += 1
+            log.warning("%s", err)
         except JobdeckError as err:  # e.g. the kind is not registered in this worker
-            self._finish(job, None, None, classify(Terminal(str(err), code="unknown_kind")))
+            failure = classify(Terminal(str(err), code="unknown_kind"))
+            await self._finish(job, None, None, failure, None)
         finally:
             self._running.pop(job.id, None)
             self._slot_free.set()
 
-    async def _call(self, kind: Kind, job: Job) -> tuple[Any, Failure | None]:
-        ctx = JobContext(job=job, worker=self.name)
+    async def _runner(self, job: Job, fault: Fault | None) -> StepRunner:
+        """The attempt's step context. Only a retry or a rerun can have stored steps, so a
+        first attempt of a new job costs no read."""
+        memo = {}
+        if job.attempt > 1 or job.rerun_of is not None:
+            memo = {s.name: s for s in await self.store.steps(job.id)}
+        # A fault at a named step, or one arriving after steps already ran, fires inside the
+        # handler so the steps before it register their compensations; any other fires now.
+        deferred = fault is not None and (fault.at_step is not None or bool(memo))
+        return StepRunner(
+            job=job,
+            store=self.store,
+            clock=self.engine.clock,
+            to_json=to_json,
+            memo=memo,
+            fault=fault if deferred else None,
+        )
+
+    async def _call(self, kind: Kind, job: Job, runner: StepRunner) -> tuple[Any, Failure | None]:
+        ctx = JobContext(job=job, worker=self.name, runner=runner)
         deadline = asyncio.timeout(kind.timeout)
         try:
             payload = kind.payload.model_validate(job.payload)
             async with deadline:
                 result = await kind.handler(ctx, payload)
+            runner.before_return()
             return to_json(result), None
-        except asyncio.CancelledError:
+        except (asyncio.CancelledError, LeaseLost):
             raise
+        except InjectedFault as exc:
+            return None, injected(exc.fault)
         except ValidationError as exc:
             return None, classify(Terminal(f"the payload no longer validates: {exc}"), kind.policy)
         except BaseException as exc:  # noqa: BLE001 - a handler's failure is data, never fatal
@@ -217,7 +262,14 @@ class Worker:
                 return None, Failure("timeout", message, True, evidence={"timeout": kind.timeout})
             return None, classify(exc, kind.policy)
 
-    def _finish(self, job: Job, kind: Kind | None, result: Any, failure: Failure | None) -> None:
+    async def _finish(
+        self,
+        job: Job,
+        kind: Kind | None,
+        result: Any,
+        failure: Failure | None,
+        runner: StepRunner | None,
+    ) -> None:
         now = self.engine.clock()
         if failure is None:
             self.stats.done += 1
@@ -228,9 +280,13 @@ class Worker:
         if decision.retry:
             self.stats.retried += 1
             self._queue(job, Requeue(decision.reason, decision.run_after or now, now))
-        else:
-            self.stats.failed += 1
-            self._queue(job, Fail(decision.reason, now))
+            return
+        if runner is not None and any(fn for _, fn in runner.completed):
+            # Undo what the completed steps did before the failure becomes final; the job's
+            # reason stays the original cause, each compensation is recorded beside it.
+            await runner.compensate(self.engine.rng, kind.policy if kind else DEFAULT_POLICY)
+        self.stats.failed += 1
+        self._queue(job, Fail(decision.reason, self.engine.clock()))
 
     def _queue(self, job: Job, event: Succeed | Fail | Requeue | Release) -> None:
         current = self._current(job)

@@ -19,7 +19,7 @@ JOB_COLUMNS: Final = (
 # The column order `rows.attempt_from_row` reads.
 ATTEMPT_COLUMNS: Final = "job_id, n, started_at, finished_at, outcome, reason, worker"
 # The column order `rows.event_from_row` reads.
-EVENT_COLUMNS: Final = "cursor, job_id, from_status, to_status, attempt, reason_code, at"
+EVENT_COLUMNS: Final = "cursor, job_id, from_status, to_status, attempt, reason_code, at, step"
 # The column order `rows.fault_from_row` reads.
 FAULT_COLUMNS: Final = "id, job_id, kind, retryable, times, remaining, reason, at_step, created_at"
 

@@ -96,6 +96,7 @@ def event_from_row(row: Row) -> Event:
             "attempt": row[4],
             "reason_code": row[5],
             "at": row[6],
+            "step": row[7],
         }
     )
 

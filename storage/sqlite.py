@@ -18,11 +18,22 @@ from typing import TYPE_CHECKING, Final, TypeVar
 
 import aiosqlite
 
-from jobdeck.core.contract import TRANSITIONS, Attempt, Event, Fault, Job, Status
+from jobdeck.core.contract import (
+    TRANSITIONS,
+    Attempt,
+    CompensationStatus,
+    Event,
+    Fault,
+    Job,
+    Reason,
+    Status,
+    Step,
+)
 from jobdeck.core.errors import InvalidInput, NotFound, StorageError, TransitionError
 from jobdeck.core.store import Change, Claimed, Page, Store
 from jobdeck.storage import queries as q
 from jobdeck.storage import sqlite_tx as tx
+from jobdeck.storage import steps as steps_sql
 from jobdeck.storage.rows import (
     attempt_from_row,
     encode_json,
@@ -283,6 +294,40 @@ class SqliteStore:
         since = now - within
         row = await self._run(lambda conn: conn.execute(q.COUNT_WORKERS_SEEN, (since,)).fetchone())
         return int(row[0])
+
+    # -- durable steps ---------------------------------------------------------------------------
+    async def steps(self, job_id: str) -> list[Step]:
+        rows = await self._run(lambda conn: steps_sql.select_steps(conn, job_id))
+        return [steps_sql.step_from_row(row) for row in rows]
+
+    async def record_step(self, job: Job, step: Step) -> bool:
+        return await self._write(partial(steps_sql.record_step, job=job, step=step))
+
+    async def record_compensation(
+        self,
+        job: Job,
+        name: str,
+        status: CompensationStatus,
+        attempts: int,
+        reason: Reason | None,
+        at: float,
+    ) -> bool:
+        body = partial(
+            steps_sql.record_compensation,
+            job=job,
+            name=name,
+            status=status,
+            attempts=attempts,
+            reason=reason,
+            at=at,
+        )
+        return await self._write(body)
+
+    async def insert_rerun(self, job: Job, steps: Sequence[Step]) -> Job:
+        if job.rerun_of is None or job.status not in _NEW_STATUSES:
+            raise InvalidInput(f"job {job.id} is not a new rerun.")
+        (stored,) = await self._write(partial(steps_sql.insert_with_steps, job=job, steps=steps))
+        return stored if isinstance(stored, Job) else job_from_row(stored)
 
 
 if TYPE_CHECKING:

@@ -11,6 +11,7 @@ import asyncio
 import importlib
 import json
 import logging
+import math
 import os
 import signal
 import sys
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
 
 EXIT_USAGE = 2
 JSON_LINES_BATCH = 5000
+MAX_INT_DIGITS = 4000  # below Python's own int-parsing limit (4300 digits)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -82,6 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     rr = sub.add_parser("rerun", help="run a job's input again and compare outcomes")
     rr.add_argument("id")
+    rr.add_argument("--from-step", metavar="NAME", help="reuse the results of steps before NAME")
     rr.add_argument("--wait", action="store_true")
     rr.add_argument("--json", action="store_true")
 
@@ -93,6 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
     mode.add_argument("--terminal", action="store_true")
     f.add_argument("--times", type=int, default=1)
     f.add_argument("--reason")
+    f.add_argument("--at-step", metavar="NAME", help="fire just before this step")
 
     c = sub.add_parser("check", help="run the verification checklist on a fresh database")
     c.add_argument("--json", action="store_true")
@@ -200,11 +204,36 @@ def _read_payload(text: str | None) -> Any:
     if text == "-":
         text = _read_stdin()
     try:
-        return json.loads(text)
+        return _loads(text)
     except json.JSONDecodeError as err:
         raise InvalidInput(
             f"the payload is not valid JSON: {err.msg} at column {err.colno}."
         ) from None
+    except ValueError as err:
+        raise InvalidInput(f"the payload is not valid JSON: {err}.") from None
+
+
+def _loads(text: str) -> Any:
+    """json.loads for strict JSON: NaN, Infinity and numbers no float or int holds are refused
+    (ValueError), so nothing stored can make a later `--json` output invalid."""
+    return json.loads(text, parse_constant=_not_a_number, parse_float=_finite, parse_int=_integer)
+
+
+def _not_a_number(name: str) -> NoReturn:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _integer(text: str) -> int:
+    if len(text) > MAX_INT_DIGITS:
+        raise ValueError(f"a number of {len(text):,} digits is too long")
+    return int(text)
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):
+        raise ValueError(f"the number {text[:20]} is too large")
+    return value
 
 
 def _read_stdin() -> str:
@@ -217,7 +246,8 @@ def _read_stdin() -> str:
 
 
 def _read_lines(source: str) -> list[Any]:
-    """Parse a whole JSON Lines input before anything is stored."""
+    """Parse and check a whole JSON Lines input before anything is stored."""
+    from jobdeck.core.engine import check_payload
     from jobdeck.core.errors import InvalidInput, NotFound
 
     if source == "-":
@@ -234,21 +264,32 @@ def _read_lines(source: str) -> list[Any]:
         except OSError as err:
             raise InvalidInput(f"cannot read {source}: {err.strerror}.") from None
     payloads = []
-    for n, line in enumerate(text.splitlines(), start=1):
+    # split("\n"), not splitlines(): JSON strings may hold U+2028 and other line breaks raw.
+    for n, line in enumerate(text.split("\n"), start=1):
         if not line.strip():
             continue
         try:
-            payloads.append(json.loads(line))
+            payload = _loads(line)
         except json.JSONDecodeError as err:
             raise InvalidInput(
                 f"line {n} is not valid JSON: {err.msg}; nothing was submitted."
             ) from None
+        except ValueError as err:
+            raise InvalidInput(
+                f"line {n} is not valid JSON: {err}; nothing was submitted."
+            ) from None
+        # Checked here, not per stored batch: a bad line must stop every batch, not only its own.
+        try:
+            payloads.append(check_payload(payload))
+        except InvalidInput as err:
+            reason = str(err).rstrip(".")
+            raise InvalidInput(f"line {n}: {reason}; nothing was submitted.") from None
     return payloads
 
 
 # -- commands ----------------------------------------------------------------------------------
 def cmd_submit(args: argparse.Namespace) -> int:
-    from jobdeck.core.errors import InvalidInput
+    from jobdeck.core.errors import InvalidInput, JobdeckError
     from jobdeck.tui.render import dumps, job_line, reason_json
 
     if args.source is not None:
@@ -263,11 +304,23 @@ def cmd_submit(args: argparse.Namespace) -> int:
     async def body(engine: Engine) -> int:
         if args.source is not None:
             engine.registry.get(args.kind)
+            stored = 0
             for i in range(0, len(payloads), JSON_LINES_BATCH):
-                for job in await engine.submit_many(
+                jobs = await engine.submit_many(
                     args.kind, payloads[i : i + JSON_LINES_BATCH], max_attempts=args.max_attempts
-                ):
-                    print(dumps(_submitted(job)) if args.json else job.id)
+                )
+                stored += len(jobs)
+                try:
+                    for job in jobs:
+                        print(dumps(_submitted(job)) if args.json else job.id)
+                except BrokenPipeError:
+                    # Whoever read the ids is gone: stop, and say how far the submit got
+                    # rather than exit 0 with most of the input silently dropped.
+                    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+                    raise JobdeckError(
+                        f"standard output closed after {stored:,} of {len(payloads):,} jobs "
+                        "were stored; the rest were not submitted."
+                    ) from None
             return 0
         job = await engine.submit(
             args.kind, payloads[0], key=args.key, max_attempts=args.max_attempts
@@ -365,20 +418,11 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    from jobdeck.tui.render import attempt_json, dumps, job_json, job_text
+    from jobdeck.tui.render import detail_json, detail_text, dumps
 
     async def body(engine: Engine) -> int:
         detail = await engine.detail(args.id)
-        if args.json:
-            shaped = job_json(detail.job) | {"attempts": [attempt_json(a) for a in detail.attempts]}
-            print(dumps(shaped))
-        else:
-            print(job_text(detail.job, detail.attempts, detail.explanation))
-            for rerun, report in detail.reruns:
-                verdict = report.verdict.value if report else "pending"
-                print(f"rerun     {rerun.id}  {rerun.status.value}  {verdict}")
-            if detail.verdict:
-                print(f"verdict   {detail.verdict.verdict.value} against {detail.job.rerun_of}")
+        print(dumps(detail_json(detail)) if args.json else detail_text(detail))
         return 0
 
     return _run(args, body, existing=True)
@@ -408,7 +452,7 @@ def cmd_rerun(args: argparse.Namespace) -> int:
     from jobdeck.tui.render import dumps, pretty, report_json
 
     async def body(engine: Engine) -> int:
-        job = await engine.rerun(args.id)
+        job = await engine.rerun(args.id, from_step=args.from_step)
         if not args.wait:
             print(dumps({"id": job.id, "rerun_of": job.rerun_of}) if args.json else job.id)
             return 0
@@ -438,11 +482,14 @@ def cmd_fail(args: argparse.Namespace) -> int:
             retryable=args.retryable,
             times=args.times,
             reason=args.reason,
+            at_step=args.at_step,
         )
         target = f"job {fault.job_id}" if fault.job_id else f"kind {fault.kind}"
         mode = "retryable" if fault.retryable else "terminal"
+        where = f" just before step {fault.at_step}" if fault.at_step else ""
         print(
-            f"armed fault {fault.id}: the next {fault.times} attempt(s) of {target} fail ({mode})."
+            f"armed fault {fault.id}: the next {fault.times} attempt(s) of {target} "
+            f"fail{where} ({mode})."
         )
         return 0
 

@@ -6,7 +6,8 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from jobdeck.core.contract import Attempt, Event, Job, Reason, Status
+from jobdeck.core.contract import Attempt, Event, Job, Reason, Status, Step
+from jobdeck.core.engine import JobDetail, LineageNode, RetryExplanation
 from jobdeck.core.rerun import RerunReport
 
 
@@ -59,7 +60,7 @@ def attempt_json(a: Attempt) -> dict[str, Any]:
 
 
 def event_json(e: Event) -> dict[str, Any]:
-    return {
+    shaped = {
         "cursor": e.cursor,
         "job_id": e.job_id,
         "from": e.from_status.value if e.from_status else None,
@@ -68,6 +69,89 @@ def event_json(e: Event) -> dict[str, Any]:
         "reason_code": e.reason_code,
         "at": iso(e.at),
     }
+    if e.step is not None:
+        shaped["step"] = e.step
+    return shaped
+
+
+def step_json(step: Step, job: Job) -> dict[str, Any]:
+    """A step as `show --json` lists it; a compensation owed by a failed job is `pending`."""
+    compensation = None
+    if step.compensation is not None:
+        compensation = {"status": step.compensation.value, "attempts": step.compensation_attempts}
+        if step.compensation_reason is not None:
+            compensation["reason"] = reason_json(step.compensation_reason)
+    elif step.compensable and step.status.value == "done" and job.status is Status.FAILED:
+        compensation = {"status": "pending", "attempts": 0}
+    return {
+        "name": step.name,
+        "status": step.status.value,
+        "result": step.result,
+        "attempt": step.attempt,
+        "reason": reason_json(step.reason),
+        "compensation": compensation,
+    }
+
+
+def retry_json(r: RetryExplanation) -> dict[str, Any]:
+    return {
+        "classification": r.classification,
+        "attempt": r.attempt,
+        "max_attempts": r.max_attempts,
+        "retried": r.retried,
+        "backoff_seconds": r.backoff,
+        "next_run_at": iso(r.next_run_at),
+        "explanation": r.sentence,
+    }
+
+
+def lineage_json(node: LineageNode) -> dict[str, Any]:
+    return {
+        "id": node.job.id,
+        "status": node.job.status.value,
+        "verdict": node.verdict.verdict.value if node.verdict else None,
+        "reruns": [lineage_json(child) for child in node.reruns],
+    }
+
+
+def detail_json(d: JobDetail) -> dict[str, Any]:
+    """The `show --json` document: the job, every attempt, steps, retry decision, lineage."""
+    return job_json(d.job) | {
+        "attempts": [attempt_json(a) for a in d.attempts],
+        "steps": [step_json(s, d.job) for s in d.steps],
+        "retry": retry_json(d.retry) if d.retry else None,
+        "lineage": lineage_json(d.lineage) if d.lineage else None,
+    }
+
+
+def lineage_lines(node: LineageNode, focus: str, depth: int = 0) -> list[str]:
+    """The rerun tree as indented lines, the job being shown marked with an arrow."""
+    mark = "→" if node.job.id == focus else " "
+    verdict = f"  {node.verdict.verdict.value}" if node.verdict else ""
+    line = f"  {mark} {'  ' * depth}{node.job.id}  {node.job.status.value}{verdict}"
+    out = [line]
+    for child in node.reruns:
+        out += lineage_lines(child, focus, depth + 1)
+    return out
+
+
+def detail_text(d: JobDetail) -> str:
+    """The human form of `show`."""
+    lines = [job_text(d.job, d.attempts, d.explanation)]
+    if d.steps:
+        lines.append("steps")
+        for step in d.steps:
+            shaped = step_json(step, d.job)
+            comp = shaped["compensation"]
+            undo = f"  compensation {comp['status']} ({comp['attempts']} tries)" if comp else ""
+            why = f"  {reason_line(step.reason)}" if step.reason else ""
+            lines.append(
+                f"  {step.name:<12} {step.status.value:<6} attempt {step.attempt}{undo}{why}"
+            )
+    if d.lineage and (d.lineage.reruns or d.lineage.job.id != d.job.id):
+        lines.append("lineage")
+        lines += lineage_lines(d.lineage, d.job.id)
+    return "\n".join(lines)
 
 
 def report_json(r: RerunReport) -> dict[str, Any]:

@@ -61,7 +61,9 @@ async def test_newer_schema_is_refused(db_path: str) -> None:
     await (await open_store(db_path)).close()
     with sqlite3.connect(db_path) as conn:
         conn.execute("PRAGMA user_version = 7")
-    with pytest.raises(StorageError, match=r"newer jobdeck \(schema 7; this one knows 1\)"):
+    with pytest.raises(
+        StorageError, match=rf"newer jobdeck \(schema 7; this one knows {latest()}\)"
+    ):
         await open_store(db_path)
     with pytest.raises(StorageError, match="newer jobdeck"):
         await open_store(db_path, read_only=True)
