@@ -15,7 +15,7 @@ $(STAMP): $(BIN)/python pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/jobdeck --db demo.db demo
+	$(BIN)/jobdeck --db demo.db demo --fresh
 
 # mypy reads the three folders under the one namespace they install as (jobdeck.core, ...).
 .typecheck/jobdeck:

@@ -39,8 +39,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="jobdeck", description="A job engine with a live terminal monitor.")
     p.add_argument(
         "--db",
-        default=os.environ.get("JOBDECK_DB", "jobdeck.db"),
-        help="database file (default: $JOBDECK_DB or ./jobdeck.db)",
+        default=None,
+        help="database file (default: $JOBDECK_DB or ./jobdeck.db; demo: ./jobdeck-demo.db)",
     )
     p.add_argument("--handlers", metavar="MODULE:ATTR", help="a Registry of your own kinds")
     p.add_argument("--debug", action="store_true", help="show tracebacks and transition logs")
@@ -104,6 +104,9 @@ def build_parser() -> argparse.ArgumentParser:
     d = sub.add_parser("demo", help="open the monitor with workers and a demo workload")
     d.add_argument("--workers", type=int, default=2)
     d.add_argument("--tick", type=float, default=1.0)
+    d.add_argument(
+        "--fresh", action="store_true", help="delete the database first (default without --db)"
+    )
 
     t = sub.add_parser("tui", help="open the monitor on a database")
     t.add_argument("--allow-faults", action="store_true")
@@ -114,6 +117,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.db is None and args.command == "demo":
+        args.db, args.fresh = "jobdeck-demo.db", True
+    args.db = args.db or _default_db()
     logging.basicConfig(
         level=logging.INFO if args.debug else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s %(message)s",
@@ -131,6 +137,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         with suppress(OSError):
             sys.stdout.close()
         return 0
+
+
+def _default_db() -> str:
+    return os.environ.get("JOBDECK_DB") or "jobdeck.db"
+
+
+def _fresh(path: str) -> None:
+    """Remove a demo database and its WAL files so the demo starts from nothing."""
+    for suffix in ("", "-wal", "-shm"):
+        with suppress(FileNotFoundError):
+            os.remove(path + suffix)
 
 
 def _fail(args: argparse.Namespace, message: str, code: int) -> int:
@@ -524,6 +541,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
         raise InvalidInput(f"--workers must be between 1 and 64, not {args.workers}.")
     from jobdeck.tui.app import run_monitor
 
+    if args.fresh and "://" not in args.db:
+        _fresh(args.db)
     return run_monitor(
         args.db, allow_faults=True, read_only=False, demo=True, workers=args.workers, tick=args.tick
     )
