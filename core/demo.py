@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import hashlib
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -84,8 +84,9 @@ def amount_limit(payload: Mapping[str, Any], ctx: GateContext) -> Result:
     return PASS
 
 
-def demo_registry() -> Registry:
-    """A fresh registry holding the demo kinds."""
+def demo_registry(*, token: Callable[[int], str] = secrets.token_hex) -> Registry:
+    """A fresh registry holding the demo kinds. `token` is what demo.random draws from (a seeded
+    one makes its results, and so its rerun diffs, repeatable in screenshots)."""
     registry = Registry()
 
     @registry.kind("demo.echo", max_attempts=1)
@@ -130,7 +131,7 @@ def demo_registry() -> Registry:
 
     @registry.kind("demo.random", max_attempts=1)
     async def random_(ctx: Any, payload: AnyPayload) -> Any:
-        return {"token": secrets.token_hex(8)}
+        return {"token": token(8)}
 
     return registry
 

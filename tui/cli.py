@@ -539,17 +539,33 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     if not 1 <= args.workers <= 64:
         raise InvalidInput(f"--workers must be between 1 and 64, not {args.workers}.")
+    _check_tick(args.tick)
     from jobdeck.tui.app import run_monitor
 
     if args.fresh and "://" not in args.db:
         _fresh(args.db)
     return run_monitor(
-        args.db, allow_faults=True, read_only=False, demo=True, workers=args.workers, tick=args.tick
+        args.db,
+        allow_faults=True,
+        read_only=False,
+        demo=True,
+        workers=args.workers,
+        tick=args.tick,
+        registry=_registry(args),
     )
+
+
+def _check_tick(tick: float) -> None:
+    from jobdeck.core.errors import InvalidInput
+
+    if not 0.05 <= tick <= 60:
+        raise InvalidInput(f"--tick must be between 0.05 and 60 seconds, not {tick:g}.")
 
 
 def cmd_tui(args: argparse.Namespace) -> int:
     from jobdeck.tui.app import run_monitor
+
+    _check_tick(args.tick)
 
     return run_monitor(
         args.db,
@@ -557,6 +573,7 @@ def cmd_tui(args: argparse.Namespace) -> int:
         read_only=args.read_only,
         demo=False,
         tick=args.tick,
+        registry=_registry(args),
     )
 
 

@@ -76,7 +76,7 @@ def event_json(e: Event) -> dict[str, Any]:
 
 def step_json(step: Step, job: Job) -> dict[str, Any]:
     """A step as `show --json` lists it; a compensation owed by a failed job is `pending`."""
-    compensation = None
+    compensation: dict[str, Any] | None = None
     if step.compensation is not None:
         compensation = {"status": step.compensation.value, "attempts": step.compensation_attempts}
         if step.compensation_reason is not None:

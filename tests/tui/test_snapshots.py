@@ -1,0 +1,54 @@
+"""Pictures of the monitor on a deterministic database (fixed clock and ids, no live ticking)."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+from conftest import settle
+from monitor_scenario import DENIED_MISSING_ID, factory, filled_db
+from textual.pilot import Pilot
+
+from jobdeck.tui.app import JobdeckApp
+from jobdeck.tui.screens.detail import DetailScreen
+
+SIZE = (120, 36)
+
+
+def app_on_filled_db(tmp_path: Path) -> JobdeckApp:
+    path = tmp_path / "jobs.db"
+    clock, ids = asyncio.run(filled_db(path))
+    return JobdeckApp(
+        engine_factory=factory(path, clock, ids),
+        db_label="jobs.db",
+        allow_faults=True,
+        tick=None,
+        export_dir=tmp_path,
+    )
+
+
+def test_main_screen(snap_compare: Any, tmp_path: Path) -> None:
+    assert snap_compare(app_on_filled_db(tmp_path), terminal_size=SIZE, run_before=settle)
+
+
+def test_main_screen_in_80_by_24(snap_compare: Any, tmp_path: Path) -> None:
+    assert snap_compare(app_on_filled_db(tmp_path), terminal_size=(80, 24), run_before=settle)
+
+
+def test_detail_of_a_denied_job(snap_compare: Any, tmp_path: Path) -> None:
+    async def open_detail(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        await pilot.app.push_screen(DetailScreen(DENIED_MISSING_ID))
+        await settle(pilot)
+
+    assert snap_compare(app_on_filled_db(tmp_path), terminal_size=SIZE, run_before=open_detail)
+
+
+def test_help(snap_compare: Any, tmp_path: Path) -> None:
+    async def open_help(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        await pilot.press("question_mark")
+        await settle(pilot)
+
+    assert snap_compare(app_on_filled_db(tmp_path), terminal_size=SIZE, run_before=open_help)

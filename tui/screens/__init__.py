@@ -1,0 +1,1 @@
+"""The monitor's screens: main, detail, help, and the submit / fault / confirm dialogs."""
