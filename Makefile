@@ -14,6 +14,15 @@ $(STAMP): $(BIN)/python pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
+# The bench-only extra (huey, the comparison) goes into the same venv; `make test` never needs it.
+$(VENV)/.bench-installed: $(STAMP) pyproject.toml
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	touch $@
+
+# Every benchmark in one run: prints the table and writes docs/BENCHMARKS.md (about 10 minutes).
+bench: $(VENV)/.bench-installed
+	$(BIN)/python -m bench
+
 demo: $(STAMP)
 	$(BIN)/jobdeck --db demo.db demo --fresh
 

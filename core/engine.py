@@ -16,6 +16,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from pydantic import ValidationError
+
 from jobdeck.core.contract import (
     Attempt,
     Deny,
@@ -47,11 +49,15 @@ MAX_PAYLOAD_BYTES = 1_048_576
 MAX_PAYLOAD_DEPTH = 32
 
 
+# One encoder for every payload: `json.dumps` with options builds a new one per call.
+_CANONICAL = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+)
+
+
 def canonical_json(value: Any) -> str:
     """Sorted keys, no spaces, and no NaN or Infinity (they are not JSON)."""
-    return json.dumps(
-        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-    )
+    return _CANONICAL.encode(value)
 
 
 def default_key(kind: str, payload: Mapping[str, Any], canonical: str | None = None) -> str:
@@ -71,15 +77,22 @@ def _checked(payload: object) -> tuple[dict[str, Any], str]:
     if not isinstance(payload, dict):
         raise InvalidInput(f"a payload must be a JSON object, not {_json_type(payload)}.")
     try:
-        text = canonical_json(payload)
+        text = _CANONICAL.encode(payload)
     except (TypeError, ValueError) as err:
         raise InvalidInput(f"the payload is not plain JSON data: {err}.") from None
-    size = len(text.encode("utf-8", "surrogatepass"))
+    try:
+        size, utf8 = len(text.encode("utf-8")), True
+    except UnicodeEncodeError:
+        size, utf8 = len(text.encode("utf-8", "surrogatepass")), False
     if size > MAX_PAYLOAD_BYTES:
         raise InvalidInput(
             f"the payload is {size:,} bytes; the limit is {MAX_PAYLOAD_BYTES:,} bytes."
         )
-    _check_tree(payload)
+    # The text shows when the walk can find nothing: a NUL anywhere is escaped as \u0000 in it,
+    # a lone surrogate makes it fail to encode, and nesting deeper than the limit needs more
+    # brackets than the limit. Only then walk the payload for the exact complaint.
+    if not utf8 or "\\u0000" in text or text.count("{") + text.count("[") > MAX_PAYLOAD_DEPTH:
+        _check_tree(payload)
     return payload, text
 
 
@@ -198,17 +211,21 @@ class Engine:
         if key is not None and not 0 < len(key) <= 200:
             raise InvalidInput("an idempotency key must be 1 to 200 characters long.")
         now = self.clock()
-        job = Job(
-            id=self.ids(),
-            kind=kind,
-            payload=body,
-            idempotency_key=key or default_key(kind, body, canonical),
-            rerun_of=rerun_of,
-            max_attempts=max_attempts or spec.max_attempts,
-            created_at=now,
-            updated_at=now,
-            run_after=now,
-        )
+        try:
+            job = Job(
+                id=self.ids(),
+                kind=kind,
+                payload=body,
+                idempotency_key=key or default_key(kind, body, canonical),
+                rerun_of=rerun_of,
+                max_attempts=max_attempts or spec.max_attempts,
+                created_at=now,
+                updated_at=now,
+                run_after=now,
+            )
+        except ValidationError as err:  # e.g. a key that is not a string: JSON keys are text
+            first = err.errors()[0]
+            raise InvalidInput(f"the payload is not plain JSON data: {first['msg']}.") from None
         verdict_ = first_failure(spec.gates, body, GateContext(kind=kind, now=now))
         if not verdict_.ok and verdict_.reason is not None:
             return transition(job, Deny(verdict_.reason, now))

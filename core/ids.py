@@ -11,11 +11,12 @@ import time
 _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _RANDOM_BITS = 80
 _PAIRS = [a + b for a in _ALPHABET for b in _ALPHABET]  # every 10-bit value as two characters
+_SHIFTS = tuple(range(120, -10, -10))
 
 
 def _encode(value: int) -> str:
     """130 bits as 26 characters, 10 bits at a time, most significant first."""
-    return "".join(_PAIRS[(value >> shift) & 1023] for shift in range(120, -10, -10))
+    return "".join([_PAIRS[(value >> shift) & 1023] for shift in _SHIFTS])
 
 
 class IdSource:

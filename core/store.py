@@ -186,3 +186,17 @@ class Store(Protocol):
     async def insert_rerun(self, job: Job, steps: Sequence[Step]) -> Job:
         """Store a new rerun together with the memoized steps it starts from (one transaction)."""
         ...
+
+    # -- wake-ups --------------------------------------------------------------------------------
+    @property
+    def notifies(self) -> bool:
+        """Whether `wait_for_jobs` hears when other processes queue jobs (PostgreSQL's
+        LISTEN/NOTIFY), so an idle worker may wait long; False when it can only sleep (SQLite)."""
+        ...
+
+    async def wait_for_jobs(self, now: float, within: float) -> None:
+        """Wait until a job may have become claimable, at most `within` seconds: another
+        process queued or requeued one, or the earliest queued job's `run_after` came (`now` is
+        the caller's clock, to time that). A backend that cannot hear of new jobs just sleeps.
+        A return is a hint to claim, never a promise that a claim will find anything."""
+        ...

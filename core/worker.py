@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import socket
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -117,7 +118,7 @@ class Worker:
         self.grace = grace
         self.stats = WorkerStats()
         self._running: dict[str, tuple[Job, asyncio.Task[None]]] = {}
-        self._finished: asyncio.Queue[Change] = asyncio.Queue()
+        self._finished: asyncio.Queue[Change | None] = asyncio.Queue()
         self._slot_free = asyncio.Event()
         self._lost: set[str] = set()
 
@@ -132,7 +133,9 @@ class Worker:
         finally:
             await self._drain()
             beat.cancel()
-            flush.cancel()
+            # The flusher is told to stop, never cancelled: a cancel in the middle of a store
+            # write could lose finished attempts on a backend that rolls back on cancel.
+            self._finished.put_nowait(None)
             await asyncio.gather(beat, flush, return_exceptions=True)
             await self._flush_all()
             try:
@@ -143,7 +146,7 @@ class Worker:
 
     # -- claiming ------------------------------------------------------------------------------
     async def _claim_loop(self, stop: asyncio.Event) -> None:
-        idle_since_recover = 0.0
+        last_recover = time.monotonic()
         while not stop.is_set():
             free = self.concurrency - len(self._running)
             claimed: list[Claimed] = []
@@ -155,9 +158,8 @@ class Worker:
             if claimed:
                 continue
             if free > 0:
-                idle_since_recover += self.poll
-                if idle_since_recover >= min(1.0, self.lease / 3):
-                    idle_since_recover = 0.0
+                if time.monotonic() - last_recover >= min(1.0, self.lease / 3):
+                    last_recover = time.monotonic()
                     await self.engine.recover()
                 if self.burst and not self._running and await self._drained():
                     return
@@ -165,14 +167,20 @@ class Worker:
 
     async def _wait(self, stop: asyncio.Event, idle: bool) -> None:
         """Sleep until a slot frees, a local submit happens, `stop` is set, or the poll ends."""
-        waiters = [
+        waiters: list[asyncio.Future[Any]] = [
             asyncio.ensure_future(stop.wait()),
             asyncio.ensure_future(self._slot_free.wait()),
         ]
+        timeout = self.poll
         if idle:
             waiters.append(asyncio.ensure_future(self.engine.submitted.wait()))
+            if self.store.notifies:
+                # The store hears of new jobs (LISTEN/NOTIFY): wait long instead of polling.
+                timeout = max(self.poll, min(1.0, self.lease / 3))
+                hint = self.store.wait_for_jobs(self.engine.clock(), timeout)
+                waiters.append(asyncio.ensure_future(hint))
         try:
-            await asyncio.wait(waiters, timeout=self.poll, return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
         finally:
             for w in waiters:
                 w.cancel()
@@ -326,18 +334,25 @@ class Worker:
 
     # -- flushing ------------------------------------------------------------------------------
     async def _flush_forever(self) -> None:
+        """Record finished attempts in groups until a None arrives (the worker is stopping)."""
         while True:
             first = await self._finished.get()
+            if first is None:
+                return
             await self._flush([first, *self._take(FLUSH_GROUP - 1)])
 
     async def _flush_all(self) -> None:
-        while not self._finished.empty():
-            await self._flush(self._take(FLUSH_GROUP))
+        while group := self._take(FLUSH_GROUP):
+            await self._flush(group)
 
     def _take(self, n: int) -> list[Change]:
         out: list[Change] = []
         while len(out) < n and not self._finished.empty():
-            out.append(self._finished.get_nowait())
+            item = self._finished.get_nowait()
+            if item is None:  # the stop sign stays last, for _flush_forever to see
+                self._finished.put_nowait(None)
+                break
+            out.append(item)
         return out
 
     async def _flush(self, changes: list[Change]) -> None:

@@ -1,36 +1,52 @@
 """Where jobdeck keeps its jobs: every SQL statement lives in this package, one module per backend.
 
 `open_store(url_or_path)` is the one way in; it answers a backend that satisfies
-`jobdeck.core.store.Store`.
+`jobdeck.core.store.Store`: PostgresStore for a postgresql:// (or postgres://) URL, SqliteStore
+for anything else.
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from jobdeck.core.errors import StorageError
 from jobdeck.storage.sqlite import SqliteStore
 
-__all__ = ["SqliteStore", "open_store"]
+if TYPE_CHECKING:
+    from jobdeck.core.store import Store
+
+__all__ = ["SqliteStore", "is_postgres_url", "open_store"]
 
 _SQLITE_URL = "sqlite:///"
 _POSTGRES_URLS = ("postgresql://", "postgres://")
 
 
-async def open_store(path: str, *, read_only: bool = False, create: bool = True) -> SqliteStore:
-    """Open the database at `path`: a file path, or a `sqlite:///relative.db` /
-    `sqlite:////absolute.db` URL.
+def is_postgres_url(path: str) -> bool:
+    """Whether `path` names a PostgreSQL database rather than a SQLite file."""
+    return path.startswith(_POSTGRES_URLS)
 
-    A writable open creates the file (mode 0600) when `create` is true and migrates its schema
-    forward; a read-only open creates and migrates nothing. Raises StorageError (one sentence)
-    when the database cannot be opened, including for PostgreSQL URLs, not supported yet.
+
+async def open_store(path: str, *, read_only: bool = False, create: bool = True) -> Store:
+    """Open the database at `path`: a PostgreSQL URL (`postgresql://user:password@host:port/db`),
+    a file path, or a `sqlite:///relative.db` / `sqlite:////absolute.db` URL.
+
+    A writable open creates what is missing (a SQLite file, mode 0600, when `create` is true; the
+    `jobdeck` schema in a PostgreSQL database) and migrates the schema forward; a read-only open
+    creates and migrates nothing. Raises StorageError (one sentence) when the database cannot be
+    opened.
     """
-    if path.startswith(_POSTGRES_URLS):
-        raise StorageError(
-            "PostgreSQL support is not available yet; use a SQLite file path for now."
-        )
+    if is_postgres_url(path):
+        # Imported here so a SQLite user never loads asyncpg.
+        from jobdeck.storage.postgres import PostgresStore
+
+        return await PostgresStore.open(path, read_only=read_only, create=create)
     if path.startswith(_SQLITE_URL):
         path = path[len(_SQLITE_URL) :]
     elif "://" in path:
-        raise StorageError(f"{path} is not a database jobdeck can open; give a SQLite file path.")
+        raise StorageError(
+            f"{path} is not a database jobdeck can open; give a SQLite file path or a "
+            "postgresql:// URL."
+        )
     if not path:
         raise StorageError("the database path is empty; give a SQLite file path.")
     return await SqliteStore.open(path, read_only=read_only, create=create)

@@ -66,6 +66,20 @@ INSERT INTO jobs (id, kind, payload, status, attempt, max_attempts, reason, reas
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (dedupe_key) WHERE status IN ('queued', 'running', 'done') DO NOTHING
 """
+# Store one new queued job with nothing but its own fields: the constants and NULLs are in the
+# text, so a batch binds 6 values a job instead of 17 (binding None costs sqlite3 an adapter
+# lookup each). Values: id, kind, payload, max_attempts, idempotency key, created_at.
+INSERT_NEW_JOB: Final = """
+INSERT INTO jobs (id, kind, payload, status, attempt, max_attempts, idempotency_key, dedupe_key,
+                  created_at, updated_at, run_after)
+VALUES (?1, ?2, ?3, 'queued', 0, ?4, ?5, ?5, ?6, ?6, ?6)
+ON CONFLICT (dedupe_key) WHERE status IN ('queued', 'running', 'done') DO NOTHING
+"""
+# The creation event of a job stored by INSERT_NEW_JOB. Values: job id, at.
+INSERT_NEW_EVENT: Final = """
+INSERT INTO events (job_id, from_status, to_status, attempt, reason_code, at)
+VALUES (?, NULL, 'queued', 0, NULL, ?)
+"""
 # Append one event to the log.
 INSERT_EVENT: Final = """
 INSERT INTO events (job_id, from_status, to_status, attempt, reason_code, at)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from typing import Any, Final
 
-from jobdeck.core.contract import Attempt, Event, Fault, Job, Reason
+from jobdeck.core.contract import Attempt, Event, Fault, Job, Reason, Status
 
 Row = tuple[Any, ...]
 
@@ -41,6 +41,33 @@ def job_row(job: Job) -> Row:
         job.run_after,
         job.lease_owner,
         job.lease_expires_at,
+    )
+
+
+def is_plain_new(job: Job) -> bool:
+    """Whether `queries.INSERT_NEW_JOB` stores this job exactly: queued, never run, no rerun, and
+    created, updated and runnable at the same moment (what `Engine.prepare` makes)."""
+    return (
+        job.status is Status.QUEUED
+        and job.attempt == 0
+        and job.rerun_of is None
+        and job.reason is None
+        and job.result is None
+        and job.lease_owner is None
+        and job.lease_expires_at is None
+        and job.created_at == job.updated_at == job.run_after
+    )
+
+
+def new_job_row(job: Job) -> Row:
+    """The values of `queries.INSERT_NEW_JOB` for a job `is_plain_new` accepts."""
+    return (
+        job.id,
+        job.kind,
+        encode_json(job.payload),
+        job.max_attempts,
+        job.idempotency_key,
+        job.created_at,
     )
 
 

@@ -48,6 +48,10 @@ T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 LOCK_RETRIES: Final = 5
+# Busy errors are retried for at most the busy timeout in all (SQLite's own handler already waits
+# that long on a held lock), and for at least this long: some busy answers come back at once
+# (a WAL snapshot or recovery) and a short retry wins them.
+MIN_LOCK_WAIT: Final = 1.0
 _LEGAL: Final = frozenset((src, dst) for (src, _), dst in TRANSITIONS.items())
 _NEW_STATUSES: Final = (Status.QUEUED, Status.FAILED)
 _MIN_FIND = 4
@@ -60,11 +64,14 @@ class SqliteStore:
     raises `StorageError` with one sentence for database trouble; none leaks an sqlite3 error.
     """
 
-    def __init__(self, db: aiosqlite.Connection, path: str, *, read_only: bool) -> None:
+    def __init__(
+        self, db: aiosqlite.Connection, path: str, *, read_only: bool, busy_timeout: float = 5.0
+    ) -> None:
         self._db = db
         self.path = path
         self.read_only = read_only
         self._closed = False
+        self._lock_wait = max(busy_timeout, MIN_LOCK_WAIT)
 
     @classmethod
     async def open(
@@ -85,7 +92,7 @@ class SqliteStore:
             db = await connect(path, read_only=read_only)
         except sqlite3.Error as exc:
             raise storage_error(exc, path) from exc
-        store = cls(db, path, read_only=read_only)
+        store = cls(db, path, read_only=read_only, busy_timeout=busy_timeout)
         busy_ms = max(0, int(busy_timeout * 1000))
         try:
             await store._run(partial(prepare, path=path, read_only=read_only, busy_ms=busy_ms))
@@ -108,7 +115,8 @@ class SqliteStore:
 
     # -- plumbing ------------------------------------------------------------------------------
     async def _run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
-        """Run `fn` on the connection's thread, retrying it whole while the database is busy."""
+        """Run `fn` on the connection's thread, retrying it whole while the database is busy,
+        for at most the busy timeout in all (at least MIN_LOCK_WAIT); then one StorageError."""
         if self._closed:
             raise StorageError(f"the database {self.path} is already closed.")
         started = time.monotonic()
@@ -120,7 +128,7 @@ class SqliteStore:
                 if not is_busy(exc):
                     raise storage_error(exc, self.path) from exc
                 waited = time.monotonic() - started
-                if retry == LOCK_RETRIES:
+                if retry == LOCK_RETRIES or waited >= self._lock_wait:
                     raise StorageError(
                         f"the database {self.path} stayed locked for {waited:.1f} s; another "
                         "process is holding a write transaction open."
@@ -328,6 +336,16 @@ class SqliteStore:
             raise InvalidInput(f"job {job.id} is not a new rerun.")
         (stored,) = await self._write(partial(steps_sql.insert_with_steps, job=job, steps=steps))
         return stored if isinstance(stored, Job) else job_from_row(stored)
+
+    # -- wake-ups ------------------------------------------------------------------------------
+    @property
+    def notifies(self) -> bool:
+        """SQLite cannot tell another process that a job was queued: idle workers poll."""
+        return False
+
+    async def wait_for_jobs(self, now: float, within: float) -> None:
+        """Sleep `within` seconds (the poll interval of an idle worker)."""
+        await asyncio.sleep(within)
 
 
 if TYPE_CHECKING:

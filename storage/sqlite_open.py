@@ -34,6 +34,8 @@ async def on_thread(db: aiosqlite.Connection, fn: Callable[[sqlite3.Connection],
 
 def check_path(path: str, *, read_only: bool, create: bool) -> bool:
     """Refuse a path that cannot be a jobdeck database; returns whether the file must be created."""
+    if "\x00" in path:  # the operating system cannot name such a file
+        raise StorageError("the database path contains a NUL character; give a file path.")
     if path == MEMORY:
         if read_only:
             raise StorageError("an in-memory database cannot be opened read-only.")

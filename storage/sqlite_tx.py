@@ -7,13 +7,22 @@ from __future__ import annotations
 import sqlite3
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
+from itertools import groupby
 from typing import Final, TypeVar
 
 from jobdeck.core.contract import Fault, Job, Status
 from jobdeck.core.errors import NotFound, StorageError
 from jobdeck.core.store import Change
 from jobdeck.storage import queries as q
-from jobdeck.storage.rows import Row, encode_json, encode_reason, fault_row, job_row
+from jobdeck.storage.rows import (
+    Row,
+    encode_json,
+    encode_reason,
+    fault_row,
+    is_plain_new,
+    job_row,
+    new_job_row,
+)
 
 T = TypeVar("T")
 ID_MAX: Final = "\U0010ffff"  # sorts after every id
@@ -44,8 +53,7 @@ def insert(conn: sqlite3.Connection, *, jobs: Sequence[Job]) -> list[Job | Row]:
         for row in conn.execute(q.SELECT_DEDUPED, {"keys": encode_json(sorted(keys))}):
             held[row[0]] = row[1:]
     stored: list[Job | Row] = []
-    rows: list[Row] = []
-    events: list[Row] = []
+    new: list[Job] = []
     for job in jobs:
         if job.rerun_of is None:
             existing = held.get(job.idempotency_key)
@@ -55,17 +63,29 @@ def insert(conn: sqlite3.Connection, *, jobs: Sequence[Job]) -> list[Job | Row]:
             if job.status is not Status.FAILED:
                 held[job.idempotency_key] = job
         stored.append(job)
-        rows.append(job_row(job))
-        code = None if job.reason is None else job.reason.code
-        events.append((job.id, None, job.status.value, job.attempt, code, job.created_at))
-    inserted = conn.executemany(q.INSERT_JOB, rows).rowcount
-    if inserted != len(rows):
+        new.append(job)
+    inserted = 0
+    # Runs of plain new jobs take the short statements; input order (and so the order of the
+    # creation events) is kept.
+    for plain, run in groupby(new, key=is_plain_new):
+        group = list(run)
+        if plain:
+            inserted += conn.executemany(q.INSERT_NEW_JOB, map(new_job_row, group)).rowcount
+            conn.executemany(q.INSERT_NEW_EVENT, [(job.id, job.created_at) for job in group])
+            continue
+        inserted += conn.executemany(q.INSERT_JOB, map(job_row, group)).rowcount
+        conn.executemany(q.INSERT_EVENT, map(_creation_event, group))
+    if inserted != len(new):
         raise StorageError(
             "a job's idempotency key was taken during its own insert; nothing was stored."
         )
-    conn.executemany(q.INSERT_EVENT, events)
-    count(conn, Counter(row[3] for row in rows))
+    count(conn, Counter(job.status.value for job in new))
     return stored
+
+
+def _creation_event(job: Job) -> Row:
+    code = None if job.reason is None else job.reason.code
+    return (job.id, None, job.status.value, job.attempt, code, job.created_at)
 
 
 def claim(

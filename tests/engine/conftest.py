@@ -1,3 +1,6 @@
+"""The engine suite runs once per backend: a SQLite file in tmp_path, and a fresh PostgreSQL
+database (skipped, with the reason, when no PostgreSQL can be started)."""
+
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
@@ -10,9 +13,17 @@ from jobdeck.core.store import Store
 from jobdeck.storage import open_store
 
 
+@pytest.fixture(params=["sqlite", "postgres"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Where this test's database lives: a file path, or a postgresql:// URL."""
+    if request.param == "sqlite":
+        return str(tmp_path / "jobs.db")
+    return str(request.getfixturevalue("pg_url"))
+
+
 @pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    s = await open_store(str(tmp_path / "jobs.db"))
+async def store(db_url: str) -> AsyncIterator[Store]:
+    s = await open_store(db_url)
     yield s
     await s.close()
 

@@ -1,11 +1,11 @@
-"""The engine and worker on a real SQLite file: the happy path, then every way it can fail."""
+"""The engine and worker on a real database, once per backend: the happy path, then every way
+it can fail."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import random
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -102,10 +102,10 @@ async def test_retries_run_out_with_retries_exhausted_and_the_last_error(engine:
 
 
 async def test_a_fault_armed_from_a_second_connection_fails_the_next_attempt(
-    engine: Engine, tmp_path: Path
+    engine: Engine, db_url: str
 ) -> None:
     job = await engine.submit("demo.echo", {"f": 1})
-    other = await open_store(str(tmp_path / "jobs.db"))
+    other = await open_store(db_url)
     try:
         await Engine(other, demo_registry()).arm_fault(job_id=job.id, reason="operator test")
     finally:

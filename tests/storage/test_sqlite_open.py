@@ -52,9 +52,9 @@ async def test_sqlite_url_opens_the_same_file(tmp_path: Path) -> None:
     assert path.exists()
 
 
-async def test_postgres_url_is_refused_for_now() -> None:
-    with pytest.raises(StorageError, match="PostgreSQL support is not available yet"):
-        await open_store("postgresql://localhost/jobs")
+async def test_a_postgres_url_goes_to_the_postgres_backend() -> None:
+    with pytest.raises(StorageError, match=r"cannot reach the PostgreSQL server at 127\.0\.0\.1:1"):
+        await open_store("postgresql://nobody@127.0.0.1:1/jobs")
 
 
 async def test_newer_schema_is_refused(db_path: str) -> None:

@@ -1,0 +1,417 @@
+"""PostgresStore: the `Store` of jobdeck.core.store on one PostgreSQL database, for workers on
+many machines.
+
+Each write is one transaction on one pooled asyncpg connection (bodies in `postgres_tx`); a
+deadlock or serialization failure reruns it whole, as SQLite's store reruns a busy one. Claims
+skip rows another claimer holds (`FOR UPDATE SKIP LOCKED`); a write that queues jobs NOTIFYs,
+and `wait_for_jobs` LISTENs on a connection of its own so idle workers need not poll.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from typing import TYPE_CHECKING, Any, Final, TypeVar
+
+import asyncpg
+
+from jobdeck.core.contract import (
+    TRANSITIONS,
+    Attempt,
+    CompensationStatus,
+    Event,
+    Fault,
+    Job,
+    Reason,
+    Status,
+    Step,
+)
+from jobdeck.core.errors import InvalidInput, NotFound, StorageError, TransitionError
+from jobdeck.core.store import Change, Claimed, Page, Store
+from jobdeck.storage import postgres_queries as q
+from jobdeck.storage import postgres_tx as tx
+from jobdeck.storage.postgres_errors import (
+    DRIVER_ERRORS,
+    RETRYABLE,
+    Target,
+    parse_url,
+    read_only_error,
+    storage_error,
+)
+from jobdeck.storage.postgres_open import Connection, create_pool, listener, prepare
+from jobdeck.storage.rows import attempt_from_row, event_from_row, fault_from_row, job_from_row
+from jobdeck.storage.steps import step_from_row
+
+T = TypeVar("T")
+log = logging.getLogger(__name__)
+
+RETRIES: Final = 5
+_LEGAL: Final = frozenset((src, dst) for (src, _), dst in TRANSITIONS.items())
+_NEW_STATUSES: Final = (Status.QUEUED, Status.FAILED)
+_MIN_FIND = 4
+_ID_MAX: Final = "\U0010ffff"  # sorts after every id in the "C" collation
+
+
+def escape_like(text: str) -> str:
+    """`text` as a literal inside a LIKE pattern whose escape character is a backslash."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+class PostgresStore:
+    """Jobs, attempts, events, faults, workers and steps in the `jobdeck` schema of one
+    PostgreSQL database, shared by any number of processes on any number of hosts.
+
+    Open it with `await PostgresStore.open(url)` or `jobdeck.storage.open_store`. Every method
+    raises `StorageError` with one sentence for database or network trouble; none leaks an
+    asyncpg error. `path` is the URL without its password.
+    """
+
+    def __init__(self, pool: asyncpg.Pool, target: Target, *, read_only: bool) -> None:
+        self._pool = pool
+        self._target = target
+        self.path = target.shown
+        self.read_only = read_only
+        self._closed = False
+        self._listener: Connection | None = None
+        self._notice = asyncio.Event()
+        self._writing: set[asyncio.Future[Any]] = set()
+        self._orphans: set[asyncio.Future[Any]] = set()
+        self._connect_timeout = 10.0
+
+    @classmethod
+    async def open(
+        cls,
+        url: str,
+        *,
+        read_only: bool = False,
+        create: bool = True,
+        pool_size: int = 4,
+        connect_timeout: float = 10.0,
+    ) -> PostgresStore:
+        """Connect to the database at `url` (postgresql://user:password@host:port/database) and
+        bring its jobdeck schema up to date when writable.
+
+        Raises StorageError when the server is unreachable, refuses the login, has no such
+        database, or holds a jobdeck schema newer than this jobdeck (or none, when read-only or
+        `create` is false)."""
+        target = parse_url(url)
+        try:
+            pool = await create_pool(
+                target, read_only=read_only, max_size=pool_size, connect_timeout=connect_timeout
+            )
+        except DRIVER_ERRORS as exc:
+            raise storage_error(exc, target) from exc
+        except asyncpg.ClientConfigurationError as exc:
+            raise StorageError(f"{target.shown} is not a usable PostgreSQL URL ({exc}).") from exc
+        store = cls(pool, target, read_only=read_only)
+        store._connect_timeout = connect_timeout
+        try:
+            await store._read(
+                lambda conn: prepare(conn, target, read_only=read_only, create=create)
+            )
+        except BaseException:
+            await store.close()
+            raise
+        return store
+
+    async def close(self) -> None:
+        if self._closed:
+            return
+        if self._writing:
+            await asyncio.wait(set(self._writing), timeout=10)
+        self._closed = True
+        listening, self._listener = self._listener, None
+        try:
+            if listening is not None:
+                await listening.close(timeout=2)
+            await asyncio.wait_for(self._pool.close(), 5)
+        except (*DRIVER_ERRORS, asyncio.CancelledError) as exc:
+            log.info("closing %s did not finish cleanly: %s", self.path, exc)
+            self._pool.terminate()
+
+    # -- plumbing ------------------------------------------------------------------------------
+    async def _read(self, fn: Callable[[Connection], Awaitable[T]]) -> T:
+        """Run `fn` on a pooled connection (each statement is its own snapshot)."""
+        if self._closed:
+            raise StorageError(f"the database {self.path} is already closed.")
+        if self._orphans:
+            await asyncio.wait(set(self._orphans))
+        try:
+            async with self._pool.acquire() as conn:
+                return await fn(conn)
+        except DRIVER_ERRORS as exc:
+            raise storage_error(exc, self._target) from exc
+
+    async def _write(self, fn: Callable[[Connection], Awaitable[T]]) -> T:
+        """Run `fn` inside one transaction, again from the start after a deadlock."""
+        if self.read_only:
+            raise read_only_error(self._target)
+
+        async def in_transaction(conn: Connection) -> T:
+            async with conn.transaction():
+                return await fn(conn)
+
+        for retry in range(RETRIES + 1):
+            try:
+                return await self._shielded(self._read(in_transaction))
+            except StorageError as err:
+                cause = err.__cause__
+                if not isinstance(cause, RETRYABLE) or retry == RETRIES:
+                    raise
+                log.info("%s: %s; retry %d of %d", self.path, cause, retry + 1, RETRIES)
+                await asyncio.sleep(0.01 * 2**retry * random.uniform(0.5, 1.5))
+        raise AssertionError("unreachable")
+
+    async def _shielded(self, write: Coroutine[Any, Any, T]) -> T:
+        """Run a write to its end even when its caller is cancelled, as SQLite's store does (its
+        thread finishes the transaction): a worker cancelled mid-flush must not lose a finished
+        attempt whose transaction was about to commit. `close` waits for these."""
+        task = asyncio.ensure_future(write)
+        self._writing.add(task)
+        task.add_done_callback(self._writing.discard)
+        try:
+            return await asyncio.shield(task)
+        except asyncio.CancelledError:
+            # Later calls wait for it, so this store still reads its own writes in order.
+            self._orphans.add(task)
+            task.add_done_callback(self._orphans.discard)
+            raise
+
+    # -- writes --------------------------------------------------------------------------------
+    async def insert(self, jobs: Sequence[Job]) -> list[Job]:
+        for job in jobs:
+            if job.status not in _NEW_STATUSES:
+                raise InvalidInput(
+                    f"job {job.id} is {job.status.value}; a new job is queued or failed."
+                )
+        if not jobs:
+            return []
+        return await self._write(lambda conn: tx.insert(conn, jobs))
+
+    async def claim(
+        self, worker: str, kinds: Sequence[str], limit: int, now: float, lease_seconds: float
+    ) -> list[Claimed]:
+        if limit <= 0:
+            return []
+        expires = now + lease_seconds
+        return await self._write(
+            lambda conn: tx.claim(
+                conn, worker=worker, kinds=kinds, limit=limit, now=now, expires=expires
+            )
+        )
+
+    async def apply(self, changes: Sequence[Change]) -> list[bool]:
+        for change in changes:
+            before, after = change.before, change.after
+            if before.id != after.id:
+                raise InvalidInput(
+                    f"a change must keep its job id ({before.id} became {after.id})."
+                )
+            if (before.status, after.status) not in _LEGAL:
+                raise TransitionError(
+                    f"job {before.id} cannot go from {before.status.value} to {after.status.value}."
+                )
+        if not changes:
+            return []
+        return await self._write(lambda conn: tx.apply(conn, changes))
+
+    async def heartbeat(
+        self, worker: str, job_ids: Sequence[str], lease_expires_at: float, now: float
+    ) -> set[str]:
+        """Extend the leases `worker` holds that have not yet ended at `now` (a lease that ended is
+        lost, even if nobody has recovered the job yet); returns the ids it still holds."""
+        if not job_ids:
+            return set()
+        ids = sorted(set(job_ids))
+        rows = await self._write(
+            lambda conn: conn.fetch(q.HEARTBEAT, ids, worker, lease_expires_at, now)
+        )
+        return {str(row[0]) for row in rows}
+
+    async def expired(self, now: float, limit: int) -> list[Job]:
+        rows = await self._read(lambda conn: conn.fetch(q.SELECT_EXPIRED, now, limit))
+        return [job_from_row(tuple(row)) for row in rows]
+
+    async def arm_fault(self, fault: Fault) -> Fault:
+        return await self._write(lambda conn: tx.arm_fault(conn, fault))
+
+    async def touch_worker(self, worker: str, now: float) -> None:
+        await self._write(lambda conn: conn.execute(q.TOUCH_WORKER, worker, now))
+
+    async def forget_worker(self, worker: str) -> None:
+        await self._write(lambda conn: conn.execute(q.DELETE_WORKER, worker))
+
+    # -- reads ---------------------------------------------------------------------------------
+    async def get(self, job_id: str) -> Job:
+        row = await self._read(lambda conn: conn.fetchrow(q.SELECT_JOB, job_id))
+        if row is None:
+            raise NotFound(f"no job with id {job_id}.")
+        return job_from_row(tuple(row))
+
+    async def find(self, prefix: str) -> Job:
+        """The job whose id is `prefix`, or the one job whose id starts or ends with it (at least
+        four characters). Raises NotFound, or InvalidInput when it is short or ambiguous."""
+        if len(prefix) < _MIN_FIND:
+            raise InvalidInput(f"give at least {_MIN_FIND} characters of a job id, not {prefix!r}.")
+
+        async def body(conn: Connection) -> Job | set[str]:
+            exact = await conn.fetchrow(q.SELECT_JOB, prefix)
+            if exact is not None:
+                return job_from_row(tuple(exact))
+            rows = await conn.fetch(q.SELECT_IDS_IN_RANGE, prefix, prefix + _ID_MAX)
+            rows += await conn.fetch(q.SELECT_IDS_LIKE, "%" + escape_like(prefix))
+            ids = {str(row[0]) for row in rows}
+            if len(ids) == 1:
+                return job_from_row(tuple(await conn.fetchrow(q.SELECT_JOB, ids.pop())))
+            return ids
+
+        found = await self._read(body)
+        if isinstance(found, Job):
+            return found
+        if not found:
+            raise NotFound(f"no job id is, starts or ends with {prefix}.")
+        raise InvalidInput(f"{prefix} matches more than one job id; give more characters.")
+
+    async def attempts(self, job_id: str) -> list[Attempt]:
+        rows = await self._read(lambda conn: conn.fetch(q.SELECT_ATTEMPTS, job_id))
+        return [attempt_from_row(tuple(row)) for row in rows]
+
+    async def reruns(self, job_id: str) -> list[Job]:
+        rows = await self._read(lambda conn: conn.fetch(q.SELECT_RERUNS, job_id))
+        return [job_from_row(tuple(row)) for row in rows]
+
+    async def counts(self) -> dict[Status, int]:
+        rows = await self._read(lambda conn: conn.fetch(q.SELECT_COUNTS))
+        counted = {status: 0 for status in Status}
+        for status, n in rows:
+            counted[Status(status)] = int(n)
+        return counted
+
+    async def page(
+        self,
+        status: Status,
+        *,
+        after: str | None = None,
+        limit: int = 50,
+        kind: str | None = None,
+        text: str | None = None,
+        newest_first: bool = True,
+    ) -> Page:
+        if limit < 1:
+            raise InvalidInput(f"a page holds at least one job, not {limit}.")
+        if after is None:
+            after = _ID_MAX if newest_first else ""
+        pattern = None if not text else f"%{escape_like(text)}%"
+        sql = q.PAGE_NEWEST if newest_first else q.PAGE_OLDEST
+        args = (Status(status).value, after, kind, pattern, limit + 1)
+        rows = await self._read(lambda conn: conn.fetch(sql, *args))
+        jobs = [job_from_row(tuple(row)) for row in rows[:limit]]
+        return Page(jobs, jobs[-1].id if len(rows) > limit else None)
+
+    async def failure_groups(self) -> list[tuple[str, int]]:
+        rows = await self._read(lambda conn: conn.fetch(q.SELECT_FAILURE_GROUPS))
+        return [(str(code), int(n)) for code, n in rows]
+
+    async def failed_with(self, code: str, limit: int) -> list[Job]:
+        rows = await self._read(lambda conn: conn.fetch(q.SELECT_FAILED_WITH, code, limit))
+        return [job_from_row(tuple(row)) for row in rows]
+
+    async def events(self, since: int = 0, limit: int = 500) -> list[Event]:
+        rows = await self._read(lambda conn: conn.fetch(q.SELECT_EVENTS, since, limit))
+        return [event_from_row(tuple(row)) for row in rows]
+
+    async def last_cursor(self) -> int:
+        return int(await self._read(lambda conn: conn.fetchval(q.SELECT_LAST_CURSOR)))
+
+    async def faults(self) -> list[Fault]:
+        rows = await self._read(lambda conn: conn.fetch(q.SELECT_ARMED_FAULTS))
+        return [fault_from_row(tuple(row)) for row in rows]
+
+    async def workers_alive(self, now: float, within: float) -> int:
+        since = now - within
+        return int(await self._read(lambda conn: conn.fetchval(q.COUNT_WORKERS_SEEN, since)))
+
+    # -- durable steps ---------------------------------------------------------------------------
+    async def steps(self, job_id: str) -> list[Step]:
+        rows = await self._read(lambda conn: conn.fetch(q.SELECT_STEPS, job_id))
+        return [step_from_row(tuple(row)) for row in rows]
+
+    async def record_step(self, job: Job, step: Step) -> bool:
+        return await self._write(lambda conn: tx.record_step(conn, job, step))
+
+    async def record_compensation(
+        self,
+        job: Job,
+        name: str,
+        status: CompensationStatus,
+        attempts: int,
+        reason: Reason | None,
+        at: float,
+    ) -> bool:
+        return await self._write(
+            lambda conn: tx.record_compensation(conn, job, name, status, attempts, reason, at)
+        )
+
+    async def insert_rerun(self, job: Job, steps: Sequence[Step]) -> Job:
+        if job.rerun_of is None or job.status not in _NEW_STATUSES:
+            raise InvalidInput(f"job {job.id} is not a new rerun.")
+        return await self._write(lambda conn: tx.insert_with_steps(conn, job, steps))
+
+    # -- wake-ups ------------------------------------------------------------------------------
+    @property
+    def notifies(self) -> bool:
+        return True
+
+    async def wait_for_jobs(self, now: float, within: float) -> None:
+        """Return when another process queued a job (NOTIFY), when the earliest queued job's
+        `run_after` comes (on the caller's clock, `now`), or after `within` seconds. Never
+        raises for database trouble: the caller's next claim reports it."""
+        if self._notice.is_set():
+            self._notice.clear()
+            return
+        if self._listener is None or self._listener.is_closed():
+            if await self._listen():
+                return  # a job queued before LISTEN took effect would be missed: claim again
+            await asyncio.sleep(within)
+            return
+        wait = within
+        try:
+            ready = await self._read(lambda conn: conn.fetchval(q.NEXT_READY))
+        except StorageError as err:  # the next claim reports it; a wait only waits
+            log.info("could not read when the next job is ready: %s", err)
+            ready = None
+        if ready is not None and ready > now:
+            wait = min(wait, ready - now)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._notice.wait(), wait)
+        self._notice.clear()
+
+    async def _listen(self) -> bool:
+        """Open the LISTEN connection; False (logged) when the server cannot be reached."""
+        if self._closed:
+            return False
+        try:
+            conn = await listener(self._target, connect_timeout=self._connect_timeout)
+        except DRIVER_ERRORS as exc:
+            log.warning("cannot listen for new jobs: %s", storage_error(exc, self._target))
+            return False
+        try:
+            await conn.add_listener(q.CHANNEL, self._on_notice)
+        except DRIVER_ERRORS as exc:
+            await conn.close(timeout=2)
+            log.warning("cannot listen for new jobs: %s", storage_error(exc, self._target))
+            return False
+        self._listener = conn
+        return True
+
+    def _on_notice(self, *_: object) -> None:
+        self._notice.set()
+
+
+if TYPE_CHECKING:
+
+    def _is_a_store(store: PostgresStore) -> Store:
+        return store  # mypy proves PostgresStore satisfies the Protocol here

@@ -1,0 +1,95 @@
+"""PostgreSQL's and the network's errors as jobdeck sentences. An asyncpg exception never leaves
+`jobdeck.storage`."""
+
+from __future__ import annotations
+
+import socket
+from dataclasses import dataclass
+from urllib.parse import unquote, urlsplit
+
+import asyncpg
+
+from jobdeck.core.errors import StorageError
+
+# The errors a store method turns into a StorageError: the server's, the driver's, the network's.
+DRIVER_ERRORS = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError)
+# Errors that mean "run the whole transaction again": a deadlock or a serialization failure.
+RETRYABLE = (asyncpg.exceptions.TransactionRollbackError,)
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """Where a PostgreSQL URL points, for sentences (never the password)."""
+
+    url: str
+    user: str
+    host: str
+    database: str
+
+    @property
+    def shown(self) -> str:
+        """The URL without its password, as messages and `store.path` show it."""
+        return f"postgresql://{self.user}@{self.host}/{self.database}"
+
+
+def parse_url(url: str) -> Target:
+    """Split a postgresql:// URL into what messages name; raises StorageError for a URL that is
+    not one."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        raise StorageError(f"{_redact(url)} is not a valid PostgreSQL URL ({exc}).") from None
+    if parts.scheme not in ("postgresql", "postgres"):
+        raise StorageError(f"{_redact(url)} is not a PostgreSQL URL.")
+    host = parts.hostname or "localhost"
+    where = f"{host}:{port}" if port else host
+    user = unquote(parts.username or "") or "(default user)"
+    database = unquote(parts.path.lstrip("/")) or "(default database)"
+    return Target(url, user, where, database)
+
+
+def _redact(url: str) -> str:
+    head, at, tail = url.rpartition("@")
+    if not at or ":" not in head.split("//", 1)[-1]:
+        return url
+    scheme, _, credentials = head.partition("//")
+    return f"{scheme}//{credentials.split(':', 1)[0]}:***@{tail}"
+
+
+def storage_error(exc: BaseException, target: Target) -> StorageError:
+    """One sentence for a person about what went wrong with the database `target` names."""
+    e = asyncpg.exceptions
+    detail = str(exc).strip().rstrip(".") or type(exc).__name__
+    where = f"the PostgreSQL server at {target.host}"
+    if isinstance(exc, socket.gaierror):
+        return StorageError(f"cannot find the PostgreSQL host {target.host} ({detail}).")
+    if isinstance(exc, ConnectionRefusedError):
+        return StorageError(f"cannot reach {where}: nothing accepts connections there.")
+    if isinstance(exc, TimeoutError):
+        return StorageError(f"{where} did not answer in time.")
+    if isinstance(exc, OSError):
+        return StorageError(f"cannot reach {where} ({exc.strerror or detail}).")
+    if isinstance(exc, e.InvalidPasswordError):
+        return StorageError(f"{where} refused the password of user {target.user}.")
+    if isinstance(exc, e.InvalidAuthorizationSpecificationError):
+        return StorageError(f"{where} refused user {target.user} ({detail}).")
+    if isinstance(exc, e.InvalidCatalogNameError):
+        return StorageError(
+            f"the database {target.database} does not exist on {where}; create it first."
+        )
+    if isinstance(exc, e.InsufficientPrivilegeError):
+        return StorageError(f"user {target.user} may not do this on {target.shown} ({detail}).")
+    if isinstance(exc, e.ReadOnlySQLTransactionError):
+        return read_only_error(target)
+    if isinstance(exc, e.TooManyConnectionsError | e.CannotConnectNowError):
+        return StorageError(f"{where} accepts no more connections now ({detail}).")
+    if isinstance(exc, e.PostgresConnectionError | e.AdminShutdownError | asyncpg.InterfaceError):
+        return StorageError(f"lost the connection to {where} ({detail}).")
+    return StorageError(f"PostgreSQL failed on {target.shown} ({detail}).")
+
+
+def read_only_error(target: Target) -> StorageError:
+    return StorageError(
+        f"the database {target.shown} is open read-only; open it writable to change it."
+    )

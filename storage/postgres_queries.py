@@ -1,0 +1,293 @@
+"""Every SQL statement of the PostgreSQL backend, each named for what it does. The schema itself is
+in `pg_schema/`; nothing else in jobdeck writes SQL for PostgreSQL.
+
+A batch travels as one array per column and is unpacked with `unnest`, so a statement's text
+never depends on a batch's length and a batch of 64 transitions is one statement, not 64.
+Connections run with `search_path = jobdeck`, so table names are unqualified as on SQLite.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from jobdeck.storage.queries import (
+    ATTEMPT_COLUMNS,
+    EVENT_COLUMNS,
+    FAULT_COLUMNS,
+    JOB_COLUMNS,
+)
+
+SCHEMA: Final = "jobdeck"
+# The channel a write that queues jobs notifies; idle workers LISTEN on it.
+CHANNEL: Final = "jobdeck_queued"
+# Advisory-lock keys (any two constants no other program is likely to pick).
+MIGRATE_LOCK: Final = 0x6A6F6264_00000001
+EVENTS_LOCK: Final = 0x6A6F6264_00000002
+
+# -- opening -----------------------------------------------------------------------------------
+
+# Whether the version table exists (a database jobdeck never opened has none).
+HAS_VERSION: Final = "SELECT to_regclass('jobdeck.schema_version') IS NOT NULL"
+# The applied schema version.
+SCHEMA_VERSION: Final = "SELECT max(version) FROM jobdeck.schema_version"
+# Whether the jobdeck schema holds any table (one without a version table is not ours).
+HAS_TABLES: Final = """
+SELECT EXISTS (SELECT 1 FROM pg_tables WHERE schemaname = 'jobdeck')
+"""
+# Serialize migrations between processes opening one database at once. A session lock, taken
+# before the transaction: one that began before another process committed the schema could
+# still see the catalog as it was.
+LOCK_MIGRATIONS: Final = f"SELECT pg_advisory_lock({MIGRATE_LOCK})"
+UNLOCK_MIGRATIONS: Final = f"SELECT pg_advisory_unlock({MIGRATE_LOCK})"
+# Create the schema and the version table a first migration needs.
+CREATE_SCHEMA: Final = """
+CREATE SCHEMA IF NOT EXISTS jobdeck;
+CREATE TABLE IF NOT EXISTS jobdeck.schema_version (version integer NOT NULL);
+"""
+# Record the schema version (inside the migration's transaction).
+SET_VERSION: Final = """
+DELETE FROM jobdeck.schema_version;
+INSERT INTO jobdeck.schema_version (version) VALUES ({version:d});
+"""
+
+# -- the events lock ---------------------------------------------------------------------------
+
+# Append events (one array per column, in array order) and adjust counts by status deltas, under
+# a transaction-level advisory lock taken before the first event gets its cursor and held to
+# commit: cursors then become visible in order (see pg_schema/0001_initial.sql). Everything a
+# transaction does after it touches only events and counts, so waiting for it never closes a
+# cycle with a job-row lock. (Both parts join `locked`, so neither writes before it is held.)
+APPEND_EVENTS: Final = f"""
+WITH locked AS MATERIALIZED (
+    SELECT pg_advisory_xact_lock({EVENTS_LOCK})
+), appended AS (
+    INSERT INTO events (job_id, from_status, to_status, attempt, reason_code, at, step)
+    SELECT e.job_id, e.from_status, e.to_status, e.attempt, e.reason_code, e.at, e.step
+    FROM locked,
+         unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::text[], $6::float8[],
+                $7::text[]) WITH ORDINALITY
+         AS e(job_id, from_status, to_status, attempt, reason_code, at, step, n)
+    ORDER BY e.n
+    RETURNING 1
+)
+UPDATE counts SET n = counts.n + d.delta
+FROM locked, unnest($8::text[], $9::bigint[]) AS d(status, delta)
+WHERE counts.status = d.status
+"""
+# Wake the workers listening (delivered when the transaction commits).
+NOTIFY_QUEUED: Final = f"NOTIFY {CHANNEL}"
+
+# -- insert ------------------------------------------------------------------------------------
+
+# Live or done jobs already holding any of the keys.
+SELECT_DEDUPED: Final = f"""
+SELECT dedupe_key, {JOB_COLUMNS} FROM jobs
+WHERE dedupe_key = ANY($1::text[]) AND status IN ('queued', 'running', 'done')
+"""
+# Store new jobs; the unique partial index skips one whose key another transaction just took.
+INSERT_JOBS: Final = """
+INSERT INTO jobs (id, kind, payload, status, attempt, max_attempts, reason, reason_code, result,
+                  idempotency_key, dedupe_key, rerun_of, created_at, updated_at, run_after,
+                  lease_owner, lease_expires_at)
+SELECT * FROM unnest($1::text[], $2::text[], $3::json[], $4::text[], $5::int[], $6::int[],
+                     $7::json[], $8::text[], $9::json[], $10::text[], $11::text[], $12::text[],
+                     $13::float8[], $14::float8[], $15::float8[], $16::text[], $17::float8[])
+ON CONFLICT (dedupe_key) WHERE status IN ('queued', 'running', 'done') DO NOTHING
+RETURNING id
+"""
+
+# -- claim -------------------------------------------------------------------------------------
+
+_CLAIM: Final = """
+WITH claimed AS (
+    UPDATE jobs
+    SET status = 'running', attempt = attempt + 1, lease_owner = $1, lease_expires_at = $2,
+        updated_at = $3
+    WHERE id = ANY(ARRAY(
+        SELECT id FROM jobs
+        WHERE status = 'queued' AND run_after <= $3 {kinds}
+        ORDER BY run_after, id
+        LIMIT $4
+        FOR UPDATE SKIP LOCKED
+    ))
+    RETURNING {columns}
+), opened AS (
+    INSERT INTO attempts (job_id, n, started_at, outcome, worker)
+    SELECT id, attempt, $3, 'running', $1 FROM claimed
+)
+SELECT *, EXISTS (SELECT 1 FROM faults WHERE remaining > 0) FROM claimed
+"""
+# Hand up to $4 ready queued jobs of any kind to worker $1 (queued -> running, lease until $2),
+# each with its attempt row, and whether any fault is armed (the last column; when none is, a
+# claim skips fault matching). Rows another claimer holds are skipped, never waited for.
+CLAIM_ANY: Final = _CLAIM.format(kinds="", columns=JOB_COLUMNS)
+# The same, for jobs whose kind is in $5.
+CLAIM_KINDS: Final = _CLAIM.format(kinds="AND kind = ANY($5::text[])", columns=JOB_COLUMNS)
+# Use up one attempt of the best-matching armed fault: this job's before its kind's before any's.
+CONSUME_FAULT: Final = f"""
+UPDATE faults SET remaining = remaining - 1
+WHERE id = (
+    SELECT id FROM faults
+    WHERE remaining > 0 AND (job_id = $1 OR (job_id IS NULL AND (kind IS NULL OR kind = $2)))
+    ORDER BY job_id IS NULL, kind IS NULL, id
+    LIMIT 1
+) AND remaining > 0
+RETURNING {FAULT_COLUMNS}
+"""
+
+# -- apply -------------------------------------------------------------------------------------
+
+# Compare-and-set a batch of transitions: a job changes only if it is still as its caller saw it
+# (status, attempt, lease owner, and for a recovery the lease end); for each job that changed,
+# close its latest open attempt number n ($15..$19, one row per change that ends an attempt).
+# Returns the ids that changed.
+APPLY_CHANGES: Final = """
+WITH won AS (
+    UPDATE jobs
+    SET status = c.status, attempt = c.attempt, reason = c.reason, reason_code = c.reason_code,
+        result = c.result, updated_at = c.updated_at, run_after = c.run_after,
+        lease_owner = c.lease_owner, lease_expires_at = c.lease_expires_at
+    FROM unnest($1::text[], $2::text[], $3::int[], $4::json[], $5::text[], $6::json[],
+                $7::float8[], $8::float8[], $9::text[], $10::float8[], $11::text[], $12::int[],
+                $13::text[], $14::float8[])
+         AS c(id, status, attempt, reason, reason_code, result, updated_at, run_after,
+              lease_owner, lease_expires_at, was_status, was_attempt, was_lease_owner,
+              lease_ended_at)
+    WHERE jobs.id = c.id AND jobs.status = c.was_status AND jobs.attempt = c.was_attempt
+      AND jobs.lease_owner IS NOT DISTINCT FROM c.was_lease_owner
+      AND (c.lease_ended_at IS NULL OR jobs.lease_expires_at = c.lease_ended_at)
+    RETURNING jobs.id
+), closed AS (
+    UPDATE attempts SET finished_at = a.finished_at, outcome = a.outcome, reason = a.reason
+    FROM unnest($15::text[], $16::int[], $17::float8[], $18::text[], $19::json[])
+         AS a(job_id, n, finished_at, outcome, reason)
+    WHERE a.job_id IN (SELECT id FROM won)
+      AND attempts.id = (
+          SELECT max(x.id) FROM attempts x
+          WHERE x.job_id = a.job_id AND x.n = a.n AND x.outcome = 'running'
+      )
+)
+SELECT id FROM won
+"""
+
+# -- leases, faults, workers -------------------------------------------------------------------
+
+# Extend the unexpired leases worker $2 holds on the jobs in $1 until $3 ($4 is now).
+HEARTBEAT: Final = """
+UPDATE jobs SET lease_expires_at = $3
+WHERE id = ANY($1::text[]) AND status = 'running' AND lease_owner = $2
+  AND lease_expires_at >= $4
+RETURNING id
+"""
+# Running jobs whose lease ended before $1, the longest-expired first.
+SELECT_EXPIRED: Final = f"""
+SELECT {JOB_COLUMNS} FROM jobs
+WHERE status = 'running' AND lease_expires_at < $1
+ORDER BY lease_expires_at, id
+LIMIT $2
+"""
+# When the next queued job becomes ready (what an idle worker waits for besides a notice).
+NEXT_READY: Final = "SELECT min(run_after) FROM jobs WHERE status = 'queued'"
+# Whether a job id exists.
+JOB_EXISTS: Final = "SELECT EXISTS (SELECT 1 FROM jobs WHERE id = $1)"
+# Store an armed fault.
+INSERT_FAULT: Final = f"""
+INSERT INTO faults (job_id, kind, retryable, times, remaining, reason, at_step, created_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+RETURNING {FAULT_COLUMNS}
+"""
+# Record that a worker was seen at $2.
+TOUCH_WORKER: Final = """
+INSERT INTO workers (name, last_seen) VALUES ($1, $2)
+ON CONFLICT (name) DO UPDATE SET last_seen = excluded.last_seen
+"""
+# Forget a worker that stopped cleanly.
+DELETE_WORKER: Final = "DELETE FROM workers WHERE name = $1"
+
+# -- reads -------------------------------------------------------------------------------------
+
+# One job by id.
+SELECT_JOB: Final = f"SELECT {JOB_COLUMNS} FROM jobs WHERE id = $1"
+# Up to two ids in [$1, $2) — jobs whose id starts with a prefix, via the primary key.
+SELECT_IDS_IN_RANGE: Final = "SELECT id FROM jobs WHERE id >= $1 AND id < $2 ORDER BY id LIMIT 2"
+# Up to two ids ending with a suffix (a LIKE pattern); this one scans the id index.
+SELECT_IDS_LIKE: Final = "SELECT id FROM jobs WHERE id LIKE $1 ESCAPE '\\' LIMIT 2"
+# The attempts of one job, in the order they started.
+SELECT_ATTEMPTS: Final = f"SELECT {ATTEMPT_COLUMNS} FROM attempts WHERE job_id = $1 ORDER BY id"
+# The reruns of one job, oldest first.
+SELECT_RERUNS: Final = f"""
+SELECT {JOB_COLUMNS} FROM jobs
+WHERE rerun_of = $1
+ORDER BY created_at, id
+"""
+# Jobs per status, from the table every write keeps exact.
+SELECT_COUNTS: Final = "SELECT status, n FROM counts"
+
+_PAGE: Final = """
+SELECT {columns} FROM jobs
+WHERE status = $1 AND id {op} $2
+  AND ($3::text IS NULL OR kind = $3)
+  AND ($4::text IS NULL
+       OR kind LIKE $4 ESCAPE '\\' OR id LIKE $4 ESCAPE '\\'
+       OR reason_code LIKE $4 ESCAPE '\\' OR payload::text LIKE $4 ESCAPE '\\')
+ORDER BY id {order}
+LIMIT $5
+"""
+# A keyset page of one status, newest (largest id) first, ids below $2.
+PAGE_NEWEST: Final = _PAGE.format(columns=JOB_COLUMNS, op="<", order="DESC")
+# A keyset page of one status, oldest (smallest id) first, ids above $2.
+PAGE_OLDEST: Final = _PAGE.format(columns=JOB_COLUMNS, op=">", order="ASC")
+# Failed jobs per reason code, largest group first.
+SELECT_FAILURE_GROUPS: Final = """
+SELECT coalesce(reason_code, 'unknown'), count(*) AS n FROM jobs
+WHERE status = 'failed'
+GROUP BY reason_code
+ORDER BY n DESC, reason_code
+"""
+# The newest failed jobs with one reason code.
+SELECT_FAILED_WITH: Final = f"""
+SELECT {JOB_COLUMNS} FROM jobs
+WHERE status = 'failed' AND reason_code = $1
+ORDER BY id DESC
+LIMIT $2
+"""
+# Events after a cursor, in cursor order.
+SELECT_EVENTS: Final = (
+    f"SELECT {EVENT_COLUMNS} FROM events WHERE cursor > $1 ORDER BY cursor LIMIT $2"
+)
+# The newest cursor, 0 for an empty log.
+SELECT_LAST_CURSOR: Final = "SELECT coalesce(max(cursor), 0) FROM events"
+# Armed faults with attempts left.
+SELECT_ARMED_FAULTS: Final = f"SELECT {FAULT_COLUMNS} FROM faults WHERE remaining > 0 ORDER BY id"
+# Workers seen at or after a time.
+COUNT_WORKERS_SEEN: Final = "SELECT count(*) FROM workers WHERE last_seen >= $1"
+
+# -- durable steps -----------------------------------------------------------------------------
+
+STEP_COLUMNS: Final = (
+    "job_id, name, seq, status, result, attempt, reason, compensable, compensation, "
+    "compensation_attempts, compensation_reason, at"
+)
+# The steps of one job in execution order.
+SELECT_STEPS: Final = f"SELECT {STEP_COLUMNS} FROM steps WHERE job_id = $1 ORDER BY seq"
+# Whether the job still runs this attempt under this worker's lease; the row stays share-locked
+# to commit, so a transition cannot slip between this check and the step's write.
+HOLDS_LEASE: Final = """
+SELECT 1 FROM jobs WHERE id = $1 AND status = 'running' AND attempt = $2 AND lease_owner = $3
+FOR SHARE
+"""
+# Record steps' outcomes (a step that ran again replaces its earlier row, keeping its place).
+UPSERT_STEPS: Final = f"""
+INSERT INTO steps ({STEP_COLUMNS})
+SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::json[], $6::int[],
+                     $7::json[], $8::bool[], $9::text[], $10::int[], $11::json[], $12::float8[])
+ON CONFLICT (job_id, name) DO UPDATE SET
+    status = excluded.status, result = excluded.result, attempt = excluded.attempt,
+    reason = excluded.reason, compensable = excluded.compensable,
+    compensation = NULL, compensation_attempts = 0, compensation_reason = NULL, at = excluded.at
+"""
+# Record how a step's compensation went.
+SET_COMPENSATION: Final = """
+UPDATE steps SET compensation = $1, compensation_attempts = $2, compensation_reason = $3, at = $4
+WHERE job_id = $5 AND name = $6
+"""

@@ -1,0 +1,290 @@
+"""The bodies of PostgresStore's writes: each runs inside one transaction on one pooled
+connection. A batch goes to the server as one array per column (see `postgres_queries`).
+
+Every transaction that appends events takes the events lock right before, after any job rows it
+locks, so cursors commit in order and lock waits never form a cycle."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from jobdeck.core.contract import CompensationStatus, Fault, Job, Reason, Status, Step
+from jobdeck.core.errors import NotFound, StorageError
+from jobdeck.core.store import Change, Claimed
+from jobdeck.storage import postgres_queries as q
+from jobdeck.storage.postgres_open import Connection
+from jobdeck.storage.rows import encode_json, encode_reason, fault_from_row, job_from_row
+
+EventRow = tuple[str, str | None, str, int, str | None, float, str | None]
+
+
+def _columns(rows: Iterable[Sequence[Any]], width: int) -> list[list[Any]]:
+    """Rows as one list per column (what `unnest` takes)."""
+    columns: list[list[Any]] = [[] for _ in range(width)]
+    for row in rows:
+        for column, value in zip(columns, row, strict=True):
+            column.append(value)
+    return columns
+
+
+def _json(value: Any) -> str | None:
+    return None if value is None else encode_json(value)
+
+
+def _job_values(job: Job) -> tuple[Any, ...]:
+    """The values of `INSERT_JOBS` for a new job."""
+    reason = job.reason
+    return (
+        job.id,
+        job.kind,
+        encode_json(job.payload),
+        job.status.value,
+        job.attempt,
+        job.max_attempts,
+        encode_reason(reason),
+        None if reason is None else reason.code,
+        _json(job.result),
+        job.idempotency_key,
+        job.idempotency_key if job.rerun_of is None else None,
+        job.rerun_of,
+        job.created_at,
+        job.updated_at,
+        job.run_after,
+        job.lease_owner,
+        job.lease_expires_at,
+    )
+
+
+async def append(conn: Connection, events: Sequence[EventRow], deltas: Mapping[str, int]) -> None:
+    """Append events and keep `counts` exact, under the events lock."""
+    changed = [(status, delta) for status, delta in sorted(deltas.items()) if delta]
+    if not events and not changed:
+        return
+    await conn.execute(q.APPEND_EVENTS, *_columns(events, 7), *_columns(changed, 2))
+
+
+async def _holders(conn: Connection, keys: Iterable[str]) -> dict[str, Job]:
+    rows = await conn.fetch(q.SELECT_DEDUPED, sorted(set(keys)))
+    return {row[0]: job_from_row(tuple(row)[1:]) for row in rows}
+
+
+async def insert(conn: Connection, jobs: Sequence[Job]) -> list[Job]:
+    """New jobs and their creation events; a key already live or done returns its job instead."""
+    held: dict[str, Job] = {}
+    keys = [job.idempotency_key for job in jobs if job.rerun_of is None]
+    if keys:
+        held = await _holders(conn, keys)
+    stored: list[Job] = []
+    new: list[Job] = []
+    for job in jobs:
+        if job.rerun_of is None:
+            existing = held.get(job.idempotency_key)
+            if existing is not None:
+                stored.append(existing)
+                continue
+            if job.status is not Status.FAILED:
+                held[job.idempotency_key] = job
+        stored.append(job)
+        new.append(job)
+    if not new:
+        return stored
+    rows = await conn.fetch(q.INSERT_JOBS, *_columns(map(_job_values, new), 17))
+    inserted = {row[0] for row in rows}
+    if len(inserted) != len(new):
+        # Another transaction took a key between our read and our insert: hand back its job.
+        lost = [job for job in new if job.id not in inserted]
+        holders = await _holders(conn, (job.idempotency_key for job in lost))
+        instead: dict[str, Job] = {}
+        for job in lost:
+            holder = holders.get(job.idempotency_key)
+            if holder is None:
+                raise StorageError(
+                    "a job's idempotency key was taken and freed during its insert; "
+                    "nothing was stored."
+                )
+            instead[job.id] = holder
+        stored = [instead.get(job.id, job) for job in stored]
+        new = [job for job in new if job.id in inserted]
+    events: list[EventRow] = [
+        (
+            job.id,
+            None,
+            job.status.value,
+            job.attempt,
+            None if job.reason is None else job.reason.code,
+            job.created_at,
+            None,
+        )
+        for job in new
+    ]
+    await append(conn, events, Counter(job.status.value for job in new))
+    if any(job.status is Status.QUEUED for job in new):
+        await conn.execute(q.NOTIFY_QUEUED)
+    return stored
+
+
+async def claim(
+    conn: Connection,
+    *,
+    worker: str,
+    kinds: Sequence[str],
+    limit: int,
+    now: float,
+    expires: float,
+) -> list[Claimed]:
+    """queued -> running for up to `limit` ready jobs: their attempts, events and faults."""
+    if kinds:
+        rows = await conn.fetch(q.CLAIM_KINDS, worker, expires, now, limit, list(kinds))
+    else:
+        rows = await conn.fetch(q.CLAIM_ANY, worker, expires, now, limit)
+    if not rows:
+        return []
+    armed = bool(rows[0][-1])
+    jobs = sorted((job_from_row(tuple(row)) for row in rows), key=lambda j: (j.run_after, j.id))
+    events: list[EventRow] = [
+        (job.id, "queued", "running", job.attempt, None, now, None) for job in jobs
+    ]
+    await append(conn, events, {"queued": -len(jobs), "running": len(jobs)})
+    faults: list[Fault | None] = [None] * len(jobs)
+    if armed:
+        for i, job in enumerate(jobs):
+            row = await conn.fetchrow(q.CONSUME_FAULT, job.id, job.kind)
+            faults[i] = None if row is None else fault_from_row(tuple(row))
+    return [Claimed(job, fault) for job, fault in zip(jobs, faults, strict=True)]
+
+
+def _change_values(change: Change) -> tuple[Any, ...]:
+    before, after = change.before, change.after
+    return (
+        after.id,
+        after.status.value,
+        after.attempt,
+        encode_reason(after.reason),
+        None if after.reason is None else after.reason.code,
+        _json(after.result),
+        after.updated_at,
+        after.run_after,
+        after.lease_owner,
+        after.lease_expires_at,
+        before.status.value,
+        before.attempt,
+        before.lease_owner,
+        change.lease_ended_at,
+    )
+
+
+async def apply(conn: Connection, changes: Sequence[Change]) -> list[bool]:
+    """Compare-and-set each change; an applied one appends its event and closes its attempt."""
+    if len({c.after.id for c in changes}) < len(changes):
+        # One job twice in a batch: apply one by one so each compares against the one before.
+        return [won for c in changes for won in await apply(conn, [c])]
+    closes = [
+        (c.after.id, c.before.attempt, c.after.updated_at, c.outcome.value,
+         encode_reason(c.reason if c.reason is not None else c.after.reason))
+        for c in changes
+        if c.outcome is not None
+    ]  # fmt: skip
+    rows = await conn.fetch(
+        q.APPLY_CHANGES, *_columns(map(_change_values, changes), 14), *_columns(closes, 5)
+    )
+    won = {row[0] for row in rows}
+    applied = [c.after.id in won for c in changes]
+    moved: Counter[str] = Counter()
+    events: list[EventRow] = []
+    for change, ok in zip(changes, applied, strict=True):
+        if not ok:
+            continue
+        before, after = change.before, change.after
+        moved[before.status.value] -= 1
+        moved[after.status.value] += 1
+        reason = change.reason if change.reason is not None else after.reason
+        code = None if reason is None else reason.code
+        events.append(
+            (after.id, before.status.value, after.status.value, before.attempt, code,
+             after.updated_at, None)
+        )  # fmt: skip
+    await append(conn, events, moved)
+    if any(ok and c.after.status is Status.QUEUED for c, ok in zip(changes, applied, strict=True)):
+        await conn.execute(q.NOTIFY_QUEUED)
+    return applied
+
+
+async def arm_fault(conn: Connection, fault: Fault) -> Fault:
+    if fault.job_id is not None and not await conn.fetchval(q.JOB_EXISTS, fault.job_id):
+        raise NotFound(f"no job with id {fault.job_id}.")
+    row = await conn.fetchrow(
+        q.INSERT_FAULT,
+        fault.job_id,
+        fault.kind,
+        fault.retryable,
+        fault.times,
+        fault.remaining,
+        fault.reason,
+        fault.at_step,
+        fault.created_at,
+    )
+    return fault_from_row(tuple(row))
+
+
+# -- durable steps -----------------------------------------------------------------------------
+
+
+def _step_values(step: Step) -> tuple[Any, ...]:
+    return (
+        step.job_id,
+        step.name,
+        step.seq,
+        step.status.value,
+        _json(step.result),
+        step.attempt,
+        encode_reason(step.reason),
+        step.compensable,
+        None if step.compensation is None else step.compensation.value,
+        step.compensation_attempts,
+        encode_reason(step.compensation_reason),
+        step.at,
+    )
+
+
+async def _holds(conn: Connection, job: Job) -> bool:
+    return await conn.fetchrow(q.HOLDS_LEASE, job.id, job.attempt, job.lease_owner) is not None
+
+
+async def record_step(conn: Connection, job: Job, step: Step) -> bool:
+    """Store a step's outcome if `job` still runs this attempt under this lease."""
+    if not await _holds(conn, job):
+        return False
+    await conn.execute(q.UPSERT_STEPS, *_columns([_step_values(step)], 12))
+    return True
+
+
+async def record_compensation(
+    conn: Connection,
+    job: Job,
+    name: str,
+    status: CompensationStatus,
+    attempts: int,
+    reason: Reason | None,
+    at: float,
+) -> bool:
+    """Store a compensation's outcome and log it, if `job` still runs under this lease."""
+    if not await _holds(conn, job):
+        return False
+    await conn.execute(
+        q.SET_COMPENSATION, status.value, attempts, encode_reason(reason), at, job.id, name
+    )
+    if status is not CompensationStatus.PENDING:
+        code = "compensated" if status is CompensationStatus.DONE else "compensation_failed"
+        await append(conn, [(job.id, "running", "running", job.attempt, code, at, name)], {})
+    return True
+
+
+async def insert_with_steps(conn: Connection, job: Job, steps: Sequence[Step]) -> Job:
+    """A rerun and the memoized steps it starts from, in one transaction."""
+    (stored,) = await insert(conn, [job])
+    if steps:
+        seeds = [_step_values(s.model_copy(update={"job_id": job.id})) for s in steps]
+        await conn.execute(q.UPSERT_STEPS, *_columns(seeds, 12))
+    return stored
