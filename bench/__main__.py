@@ -1,0 +1,181 @@
+"""Run every benchmark in one process tree on files in a temporary folder, print one table and
+write it to docs/BENCHMARKS.md:
+
+    python -m bench [--quick] [--jobs N] [--sizes 10000,100000,1000000] [--out PATH]
+
+`--quick` runs small sizes (a smoke run, not figures to quote). See docs/BENCHMARKS.md for what
+each row measures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from bench import huey_runs, raw
+from bench import jobdeck_runs as jd
+from bench.report import Report, Row, machine, text, write_markdown
+
+DOCS = Path(__file__).resolve().parent.parent / "docs" / "BENCHMARKS.md"
+
+
+def parse(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    p.add_argument("--quick", action="store_true", help="small sizes: a smoke run")
+    p.add_argument("--jobs", type=int, help="jobs per throughput run (default 20000, quick 2000)")
+    p.add_argument("--sizes", help="database sizes for the growth runs, comma-separated")
+    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--concurrency", type=int, default=32, help="handlers per worker")
+    p.add_argument("--no-huey", action="store_true", help="skip the huey comparison")
+    p.add_argument("--no-paint", action="store_true", help="skip the Textual first paint")
+    p.add_argument("--out", type=Path, default=DOCS, help="where to write the markdown table")
+    args = p.parse_args(argv)
+    args.jobs = args.jobs or (2_000 if args.quick else 20_000)
+    if args.sizes:
+        args.sizes = [int(s) for s in args.sizes.split(",")]
+    else:
+        args.sizes = [args.jobs, 10 * args.jobs] if args.quick else [10_000, 100_000, 1_000_000]
+    args.samples = 20 if args.quick else 200
+    return args
+
+
+def step(message: str) -> None:
+    print(f"· {message}", file=sys.stderr, flush=True)
+
+
+def monitor(db: Path, *, paint: bool) -> dict[str, Any]:
+    cmd = [sys.executable, "-m", "bench.monitor", str(db)] + ([] if paint else ["--no-paint"])
+    done = subprocess.run(
+        cmd, cwd=jd.REPO, env=jd.child_env(), capture_output=True, text=True, timeout=600
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"the monitor run failed: {done.stderr.strip()[-500:]}")
+    figures: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return figures
+
+
+async def grow(folder: Path, size: int, concurrency: int) -> tuple[Path, dict[str, float]]:
+    """Fill a database with `size` jobs (1 in 20 denied), then measure a further batch submit
+    and claim+complete of a fixed slice at that size."""
+    db = folder / f"grow-{size}.db"
+    figures: dict[str, float] = {}
+    async with jd.engine_on(db) as engine:
+        await jd.submit_many(engine, size, deny_every=20)
+        extra = max(100, min(10_000, size // 10))
+        figures["submit_many"] = extra / await jd.submit_many(engine, extra, start=size)
+        figures["claim_complete"] = await jd.drain_in_process(
+            engine, stop_after=max(100, min(5_000, size // 4)), concurrency=concurrency
+        )
+    return db, figures
+
+
+def run(args: argparse.Namespace) -> Report:
+    report = Report()
+    n = args.jobs
+    with tempfile.TemporaryDirectory(prefix="jobdeck-bench-") as tmp:
+        folder = Path(tmp)
+        # Child processes (workers, the monitor, the CLI) cache their bytecode in the temp folder,
+        # as a user's install would beside the code, even where PYTHONDONTWRITEBYTECODE is set.
+        os.environ["PYTHONPYCACHEPREFIX"] = str(folder / "pycache")
+        os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+        use_huey = not args.no_huey and huey_runs.available()
+
+        step(f"end to end: submit {n:,} and drain with {args.workers} worker processes")
+        e2e = jd.end_to_end_rate(folder, n, args.workers, args.concurrency)
+        hf = huey_runs.run(folder, n, args.workers) if use_huey else None
+        report.add(Row(f"end to end, {args.workers} worker processes", "jobs/s", e2e,
+                       huey=hf.end_to_end if hf else None, target="≥ 3× huey"))  # fmt: skip
+
+        step("claim + complete in one process, and the raw sqlite3 floor")
+        cc = asyncio.run(jd.claim_complete_rate(folder, n, args.concurrency))
+        floor = raw.claim_complete_rate(folder, min(n, 20_000))
+        report.add(Row("claim + complete, 1 process", "jobs/s", cc, raw=floor,
+                       target="≥ 0.6× raw"))  # fmt: skip
+
+        step("submits: single and batch, and raw executemany")
+        batch = asyncio.run(jd.batch_submit_rate(folder, n))
+        report.add(Row("batch submit (submit_many), gates", "jobs/s", batch,
+                       raw=raw.executemany_rate(folder, n), target="≥ 100,000 jobs/s"))  # fmt: skip
+        report.add(Row("  same, vs executemany on jobdeck's schema", "jobs/s", batch,
+                       raw=raw.schema_executemany_rate(folder, n)))  # fmt: skip
+        singles = min(n, 5_000)
+        single = asyncio.run(jd.single_submit_rate(folder, singles))
+        report.add(Row("single submit, Python API", "jobs/s", single,
+                       huey=hf.enqueue if hf else None, target="≥ 3× huey enqueue"))  # fmt: skip
+
+        step(f"submit-to-start latency, {args.samples} jobs each")
+        p50, p99 = asyncio.run(jd.latency_in_process(folder, args.samples))
+        x50, x99 = asyncio.run(jd.latency_cross_process(folder, args.samples))
+        for label, value in (("in-process p50", p50), ("in-process p99", p99),
+                             ("cross-process p50", x50), ("cross-process p99", x99)):  # fmt: skip
+            report.add(Row(f"submit→start latency, {label}", "ms", value, higher_better=False))
+        cli = jd.cli_ms(folder / "e2e.db", 3 if args.quick else 7)
+        report.add(Row("CLI `jobdeck status`", "ms", cli, target="< 150 ms", higher_better=False))
+
+        largest: dict[str, Any] = {}
+        for size in args.sizes:
+            step(f"growth at {size:,} jobs: fill, submit, claim + complete, monitor")
+            db, figures = asyncio.run(grow(folder, size, args.concurrency))
+            seen = monitor(db, paint=not args.no_paint)
+            figures |= {k: float(seen[k]) for k in ("tick_ms", "groups_ms", "rss_mb") if k in seen}
+            report.growth.append((size, dict(figures)))
+            largest = seen
+            db.unlink()
+        at = f"at {args.sizes[-1]:,} jobs"
+        if "paint_error" in largest:
+            report.notes.append(f"first paint not measured: {largest['paint_error']}")
+        report.add(Row(f"monitor first paint {at}", "ms", largest.get("first_paint_ms"),
+                       target="< 1000 ms", higher_better=False))  # fmt: skip
+        report.add(Row(f"monitor tick {at}, app", "ms", largest.get("app_tick_ms"),
+                       target="< 25 ms", higher_better=False))  # fmt: skip
+        report.add(Row(f"monitor tick {at}, reads only", "ms", largest.get("tick_ms"),
+                       target="< 25 ms", higher_better=False))  # fmt: skip
+        report.add(Row(f"monitor peak RSS {at}", "MB", largest.get("rss_mb"),
+                       target="< 200 MB", higher_better=False))  # fmt: skip
+    judge(report)
+    return report
+
+
+def judge(report: Report) -> None:
+    for row in report.rows:
+        value = row.jobdeck
+        if value is None or not row.target:
+            continue
+        if "huey" in row.target:
+            row.met = None if row.vs_huey is None else row.vs_huey >= 3
+        elif "raw" in row.target:
+            row.met = None if row.vs_raw is None else row.vs_raw >= 0.6
+        elif row.target.startswith("≥"):
+            row.met = value >= float(row.target.split()[1].replace(",", ""))
+        elif row.target.startswith("<"):
+            row.met = value < float(row.target.split()[1].replace(",", ""))
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse(argv)
+    machine_line = machine()
+    began = time.perf_counter()
+    report = run(args)
+    report.notes.append(
+        f"jobs per throughput run: {args.jobs:,}; growth sizes: "
+        + ", ".join(f"{s:,}" for s in args.sizes)
+        + f"; whole run {time.perf_counter() - began:.0f} s."
+    )
+    print(machine_line)
+    print(text(report))
+    command = "python -m bench" + (" --quick" if args.quick else "")
+    write_markdown(report, args.out, command=command, machine_line=machine_line)
+    print(f"written to {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
