@@ -7,13 +7,24 @@ for anything else.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from jobdeck.core.errors import StorageError
-from jobdeck.storage.sqlite import SqliteStore
 
 if TYPE_CHECKING:
     from jobdeck.core.store import Store
+    from jobdeck.storage.sqlite import SqliteStore
+
+
+def __getattr__(name: str) -> Any:
+    # Loaded on first use, so `jobdeck status` (which reads through storage.peek) never pays for
+    # the contract models, pydantic and aiosqlite.
+    if name == "SqliteStore":
+        from jobdeck.storage.sqlite import SqliteStore
+
+        return SqliteStore
+    raise AttributeError(f"module 'jobdeck.storage' has no attribute {name!r}")
+
 
 __all__ = ["SqliteStore", "is_postgres_url", "open_store"]
 
@@ -49,4 +60,6 @@ async def open_store(path: str, *, read_only: bool = False, create: bool = True)
         )
     if not path:
         raise StorageError("the database path is empty; give a SQLite file path.")
+    from jobdeck.storage.sqlite import SqliteStore
+
     return await SqliteStore.open(path, read_only=read_only, create=create)

@@ -7,18 +7,13 @@ Every error is one line on stderr and a non-zero exit (2 bad input, 3 not found,
 from __future__ import annotations
 
 import argparse
-import asyncio
 import importlib
 import json
-import logging
 import math
 import os
-import signal
 import sys
-import tempfile
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import suppress
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 if TYPE_CHECKING:
@@ -28,6 +23,7 @@ if TYPE_CHECKING:
 EXIT_USAGE = 2
 JSON_LINES_BATCH = 5000
 MAX_INT_DIGITS = 4000  # below Python's own int-parsing limit (4300 digits)
+MAX_CURSOR = 2**63 - 1  # SQLite's largest integer
 
 
 class _Parser(argparse.ArgumentParser):
@@ -40,7 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--db",
         default=None,
-        help="database file (default: $JOBDECK_DB or ./jobdeck.db; demo: ./jobdeck-demo.db)",
+        help="SQLite file or postgresql:// URL (default: $JOBDECK_DB or ./jobdeck.db)",
     )
     p.add_argument("--handlers", metavar="MODULE:ATTR", help="a Registry of your own kinds")
     p.add_argument("--debug", action="store_true", help="show tracebacks and transition logs")
@@ -120,14 +116,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.db is None and args.command == "demo":
         args.db, args.fresh = "jobdeck-demo.db", True
     args.db = args.db or _default_db()
-    logging.basicConfig(
-        level=logging.INFO if args.debug else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
-        stream=sys.stderr,
-    )
+    if args.debug or args.command in LONG_RUNNING:
+        _configure_logging(args.debug)
     from jobdeck.core.errors import JobdeckError
 
     try:
+        _check_text(args)
         return COMMANDS[args.command](args)
     except JobdeckError as err:
         return _fail(args, str(err), err.exit_code)
@@ -137,6 +131,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         with suppress(OSError):
             sys.stdout.close()
         return 0
+
+
+# Commands that run for a while and log what happens; the quick ones leave logging alone (a
+# warning still reaches stderr through Python's last-resort handler).
+LONG_RUNNING = frozenset({"worker", "demo", "tui", "check"})
+
+
+def _configure_logging(debug: bool) -> None:
+    import logging
+
+    logging.basicConfig(
+        level=logging.INFO if debug else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+        stream=sys.stderr,
+    )
 
 
 def _default_db() -> str:
@@ -150,12 +159,45 @@ def _fresh(path: str) -> None:
             os.remove(path + suffix)
 
 
+def _check_text(args: argparse.Namespace) -> None:
+    """Refuse arguments holding bytes that are not UTF-8 (Python hands them over as lone
+    surrogates, which SQLite cannot store); the database path is the one exception, since a file
+    name is bytes to the operating system."""
+    from jobdeck.core.errors import InvalidInput
+
+    for name, value in vars(args).items():
+        if name in _PATHS:
+            continue
+        for text in value if isinstance(value, list) else [value]:
+            if not isinstance(text, str):
+                continue
+            try:
+                text.encode("utf-8")
+            except UnicodeEncodeError:
+                positional = (args.command, name) in _POSITIONAL
+                shown = name.upper() if positional else _OPTIONS.get(name, f"--{name}")
+                raise InvalidInput(f"the {shown} argument is not valid UTF-8 text.") from None
+
+
+_PATHS = frozenset({"db", "source"})
+_POSITIONAL = frozenset(
+    {("submit", "kind"), ("submit", "payload"), ("show", "id"), ("rerun", "id"), ("fail", "id")}
+)
+_OPTIONS = {
+    "fault_kind": "--kind",
+    "worker_handlers": "--handlers",
+    "from_step": "--from-step",
+    "at_step": "--at-step",
+}
+
+
 def _fail(args: argparse.Namespace, message: str, code: int) -> int:
     if args.debug:
         import traceback
 
         traceback.print_exc()
-    message = message.rstrip()
+    # One line, whatever the message quotes back (an id or a kind with a newline in it).
+    message = "".join(c if c.isprintable() else repr(c)[1:-1] for c in message.rstrip())
     print(f"jobdeck: {message[0].lower() + message[1:] if message else 'error'}", file=sys.stderr)
     return code
 
@@ -210,6 +252,8 @@ def _run(
         finally:
             await store.close()
 
+    import asyncio
+
     return asyncio.run(go())
 
 
@@ -233,7 +277,14 @@ def _read_payload(text: str | None) -> Any:
 def _loads(text: str) -> Any:
     """json.loads for strict JSON: NaN, Infinity and numbers no float or int holds are refused
     (ValueError), so nothing stored can make a later `--json` output invalid."""
-    return json.loads(text, parse_constant=_not_a_number, parse_float=_finite, parse_int=_integer)
+    try:
+        return json.loads(
+            text, parse_constant=_not_a_number, parse_float=_finite, parse_int=_integer
+        )
+    except RecursionError:  # thousands of nested brackets: deeper than any payload may be
+        from jobdeck.core.engine import MAX_PAYLOAD_DEPTH
+
+        raise ValueError(f"it nests deeper than {MAX_PAYLOAD_DEPTH} levels") from None
 
 
 def _not_a_number(name: str) -> NoReturn:
@@ -271,7 +322,8 @@ def _read_lines(source: str) -> list[Any]:
         text = _read_stdin()
     else:
         try:
-            text = Path(source).read_bytes().decode("utf-8")
+            with open(source, "rb") as file:
+                text = file.read().decode("utf-8")
         except FileNotFoundError:
             raise NotFound(f"no such file: {source}.") from None
         except IsADirectoryError:
@@ -375,6 +427,9 @@ def cmd_worker(args: argparse.Namespace) -> int:
             burst=args.burst,
             kinds=args.kind,
         )
+        import asyncio
+        import signal
+
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
 
@@ -397,15 +452,23 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    async def body(engine: Engine) -> int:
-        counts = await engine.counts()
-        shaped = {s.value: counts.get(s, 0) for s in counts}
+    def show(counts: dict[str, int]) -> int:
         if args.json:
-            print(json.dumps(shaped))
+            print(json.dumps(counts))
         else:
-            for name, n in shaped.items():
+            for name, n in counts.items():
                 print(f"{name:<8} {n}")
         return 0
+
+    if not args.handlers and ("://" not in args.db or args.db.startswith("sqlite:///")):
+        # The fast path: plain sqlite3, no engine, no pydantic.
+        from jobdeck.storage.peek import sqlite_counts
+
+        return show(sqlite_counts(args.db))
+
+    async def body(engine: Engine) -> int:
+        counts = await engine.counts()
+        return show({s.value: counts.get(s, 0) for s in counts})
 
     return _run(args, body, existing=True)
 
@@ -446,9 +509,13 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 def cmd_events(args: argparse.Namespace) -> int:
+    from jobdeck.core.errors import InvalidInput
     from jobdeck.tui.render import dumps, event_json, event_line
 
     as_json = args.json or not sys.stdout.isatty()
+
+    if not 0 <= args.since <= MAX_CURSOR:
+        raise InvalidInput(f"--since is an event cursor from 0 to {MAX_CURSOR}, not {args.since}.")
 
     async def body(engine: Engine) -> int:
         cursor = args.since
@@ -460,7 +527,7 @@ def cmd_events(args: argparse.Namespace) -> int:
             if not batch:
                 if not args.follow:
                     return 0
-                await asyncio.sleep(0.25)
+                await _sleep(0.25)
 
     return _run(args, body, existing=True)
 
@@ -514,6 +581,8 @@ def cmd_fail(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    import tempfile
+
     from jobdeck.core.checklist import run_checks
 
     with tempfile.TemporaryDirectory(prefix="jobdeck-check-") as tmp:
@@ -523,7 +592,7 @@ def cmd_check(args: argparse.Namespace) -> int:
             results.extend(await run_checks(engine))
             return 0
 
-        _run(args, body, db=str(Path(tmp) / "check.db"))
+        _run(args, body, db=os.path.join(tmp, "check.db"))
     ok = all(r.ok for r in results)
     if args.json:
         shaped = [{"name": r.name, "ok": r.ok, "detail": r.detail} for r in results]
@@ -590,3 +659,9 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "demo": cmd_demo,
     "tui": cmd_tui,
 }
+
+
+async def _sleep(seconds: float) -> None:
+    import asyncio
+
+    await asyncio.sleep(seconds)

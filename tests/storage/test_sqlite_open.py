@@ -163,3 +163,9 @@ async def test_read_only_open_works_after_every_writer_closed(db_path: str) -> N
     assert (await reader.get(make_job(1).id)) == make_job(1)
     await reader.close()
     assert user_version(db_path) == latest()
+
+
+def test_the_latest_schema_constant_matches_the_migration_files() -> None:
+    from jobdeck.storage.schema_version import LATEST
+
+    assert latest() == LATEST
