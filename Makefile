@@ -34,17 +34,17 @@ demo: $(STAMP)
 	ln -sfn ../../tui .typecheck/jobdeck/tui
 
 lint: $(STAMP) .typecheck/jobdeck
-	$(BIN)/ruff format --check core storage tui tests bench examples
-	$(BIN)/ruff check core storage tui tests bench examples
+	$(BIN)/ruff format --check core storage tui tests bench examples scripts
+	$(BIN)/ruff check core storage tui tests bench examples scripts
 	MYPYPATH=.typecheck $(BIN)/mypy -p jobdeck.core -p jobdeck.storage -p jobdeck.tui
-	MYPYPATH=.typecheck $(BIN)/mypy examples bench
+	MYPYPATH=.typecheck $(BIN)/mypy examples bench scripts
 
 test: lint
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
 fmt: $(STAMP)
-	$(BIN)/ruff format core storage tui tests bench examples
-	$(BIN)/ruff check --fix core storage tui tests bench examples
+	$(BIN)/ruff format core storage tui tests bench examples scripts
+	$(BIN)/ruff check --fix core storage tui tests bench examples scripts
 
 check: $(STAMP)
 	$(BIN)/jobdeck check

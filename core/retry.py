@@ -7,6 +7,8 @@ A handler signals intent by raising `Retryable` or `Terminal`. Anything else is 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
 import random
 import re
 from dataclasses import dataclass, field
@@ -70,8 +72,21 @@ DEFAULT_POLICY = Policy()
 _CAMEL = re.compile(r"(?<!^)(?=[A-Z])")
 
 
+_NOT_SLUG = re.compile(r"[^a-z0-9]+")
+
+
 def _slug(name: str) -> str:
-    return _CAMEL.sub("_", name).lower().strip("_") or "error"
+    """A reason code from any text: lowercase ASCII snake case, at most 64 characters."""
+    text = _NOT_SLUG.sub("_", _CAMEL.sub("_", name).lower()).strip("_")[:64].rstrip("_")
+    if not text or not text[0].isalpha():
+        text = f"error_{text}"[:64].rstrip("_")
+    return text
+
+
+def _json_safe(evidence: dict[str, Any]) -> dict[str, Any]:
+    """Evidence as plain JSON; what is not JSON is kept as its repr."""
+    safe: dict[str, Any] = json.loads(json.dumps(evidence, default=repr, allow_nan=False))
+    return safe
 
 
 def classify(exc: BaseException, policy: Policy = DEFAULT_POLICY) -> Failure:
@@ -79,8 +94,9 @@ def classify(exc: BaseException, policy: Policy = DEFAULT_POLICY) -> Failure:
     message = str(exc) or type(exc).__name__
     evidence: dict[str, Any] = {"exception": type(exc).__name__}
     if isinstance(exc, Retryable | Terminal):
-        evidence |= exc.evidence
-        return Failure(exc.code, message, isinstance(exc, Retryable), evidence=evidence)
+        with contextlib.suppress(ValueError):  # NaN or a cycle: keep what is certainly JSON
+            evidence = _json_safe(evidence | exc.evidence)
+        return Failure(_slug(exc.code), message, isinstance(exc, Retryable), evidence=evidence)
     if isinstance(exc, policy.terminal):
         return Failure(_slug(type(exc).__name__), message, False, evidence=evidence)
     if isinstance(exc, policy.retryable):

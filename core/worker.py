@@ -147,12 +147,22 @@ class Worker:
     # -- claiming ------------------------------------------------------------------------------
     async def _claim_loop(self, stop: asyncio.Event) -> None:
         last_recover = time.monotonic()
+        failures = 0
         while not stop.is_set():
             free = self.concurrency - len(self._running)
             claimed: list[Claimed] = []
             if free > 0:
                 now = self.engine.clock()
-                claimed = await self.store.claim(self.name, self.kinds, free, now, self.lease)
+                try:
+                    claimed = await self.store.claim(self.name, self.kinds, free, now, self.lease)
+                    failures = 0
+                except JobdeckError as err:
+                    # Locked past the bound, or the database went away for a moment: wait and
+                    # try again rather than stop the worker.
+                    failures += 1
+                    log.warning("claim failed (%s); trying again", err)
+                    await asyncio.sleep(min(5.0, self.poll * 2**failures))
+                    continue
                 for c in claimed:
                     self._start(c)
             if claimed:
@@ -227,6 +237,9 @@ class Worker:
         except JobdeckError as err:  # e.g. the kind is not registered in this worker
             failure = classify(Terminal(str(err), code="unknown_kind"))
             await self._finish(job, None, None, failure, None)
+        except Exception:
+            # A bug of jobdeck's own: say so loudly; the lease expires and recovery retries it.
+            log.exception("job %s: the worker failed to finish attempt %d", job.id, job.attempt)
         finally:
             self._running.pop(job.id, None)
             self._slot_free.set()
@@ -258,8 +271,15 @@ class Worker:
                 result = await kind.handler(ctx, payload)
             runner.before_return()
             return to_json(result), None
-        except (asyncio.CancelledError, LeaseLost):
+        except LeaseLost:
             raise
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():
+                raise  # the worker is cancelling this attempt (shutdown or a lost lease)
+            # The handler raised CancelledError itself: a failure like any other, not a release.
+            failure = classify(Terminal("the handler raised CancelledError", code="cancelled"))
+            return None, failure
         except InjectedFault as exc:
             return None, injected(exc.fault)
         except ValidationError as exc:

@@ -124,6 +124,12 @@ class SqliteStore:
             try:
                 result: T = await on_thread(self._db, fn)
                 return result
+            except (OverflowError, UnicodeEncodeError) as exc:
+                # What sqlite3 cannot bind (an int past 64 bits, a lone surrogate) is bad input.
+                raise InvalidInput(
+                    "a value is out of the database's range or is not valid text "
+                    f"({type(exc).__name__})."
+                ) from None
             except sqlite3.Error as exc:
                 if not is_busy(exc):
                     raise storage_error(exc, self.path) from exc
@@ -226,6 +232,8 @@ class SqliteStore:
         four characters). Raises NotFound, or InvalidInput when it is short or ambiguous."""
         if len(prefix) < _MIN_FIND:
             raise InvalidInput(f"give at least {_MIN_FIND} characters of a job id, not {prefix!r}.")
+        if "\x00" in prefix:
+            raise NotFound(f"no job id is, starts or ends with {prefix!r}.")
         found = await self._run(partial(tx.find, text=prefix))
         if isinstance(found, tuple):
             return job_from_row(found)
@@ -260,6 +268,9 @@ class SqliteStore:
     ) -> Page:
         if limit < 1:
             raise InvalidInput(f"a page holds at least one job, not {limit}.")
+        if text and "\x00" in text:
+            # No job can hold a NUL (payloads refuse it), and LIKE would stop reading there.
+            return Page([], None)
         if after is None:
             after = tx.ID_MAX if newest_first else ""
         params = {

@@ -11,6 +11,7 @@ import importlib
 import json
 import math
 import os
+import re
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import suppress
@@ -277,14 +278,36 @@ def _read_payload(text: str | None) -> Any:
 def _loads(text: str) -> Any:
     """json.loads for strict JSON: NaN, Infinity and numbers no float or int holds are refused
     (ValueError), so nothing stored can make a later `--json` output invalid."""
+    from jobdeck.core.engine import MAX_PAYLOAD_DEPTH
+
+    # Measured before parsing: thousands of nested brackets would drive the parser into a
+    # RecursionError, which Python may also report from finalizers on stderr.
+    if _nesting(text) > MAX_PAYLOAD_DEPTH + 1:
+        raise ValueError(f"it nests deeper than {MAX_PAYLOAD_DEPTH} levels")
     try:
         return json.loads(
             text, parse_constant=_not_a_number, parse_float=_finite, parse_int=_integer
         )
-    except RecursionError:  # thousands of nested brackets: deeper than any payload may be
-        from jobdeck.core.engine import MAX_PAYLOAD_DEPTH
-
+    except RecursionError:
         raise ValueError(f"it nests deeper than {MAX_PAYLOAD_DEPTH} levels") from None
+
+
+_JSON_STRING = re.compile(r'"(?:\\.|[^"\\])*"')
+_BRACKETS = re.compile(r"[\[\]{}]")
+
+
+def _nesting(text: str) -> int:
+    """The deepest bracket nesting of a JSON text, strings aside (cheap: two C-level scans)."""
+    if text.count("[") + text.count("{") <= 32:
+        return 0
+    depth = deepest = 0
+    for bracket in _BRACKETS.findall(_JSON_STRING.sub("", text)):
+        if bracket in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        else:
+            depth -= 1
+    return deepest
 
 
 def _not_a_number(name: str) -> NoReturn:

@@ -9,9 +9,24 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sys
+import time
+from collections.abc import Mapping
 from typing import Any
 
-from jobdeck.core import AnyPayload, JobContext, Registry
+from jobdeck.core import (
+    PASS,
+    AnyPayload,
+    Backoff,
+    GateContext,
+    JobContext,
+    Registry,
+    Result,
+    Retryable,
+    Terminal,
+    deny,
+    gate,
+)
 
 registry = Registry()
 
@@ -91,3 +106,77 @@ def read_marks(path: str | os.PathLike[str]) -> list[str]:
         return []
     with open(path) as file:
         return [line.split()[0] for line in file]
+
+
+# -- the crash campaign (scripts/campaign.py) and handler faults ------------------------------
+# A campaign run appends `job_id attempt pid phase time` to $JOBDECK_CAMPAIGN_LOG: `start` when
+# the handler begins, then `end` (it returned), `raise` (it failed) or `cancel` (its worker
+# cancelled it). A run with no closing line was cut short by a SIGKILL.
+
+
+def run_mark(ctx: JobContext, phase: str) -> None:
+    line = f"{ctx.job.id} {ctx.attempt} {os.getpid()} {phase} {time.time():.6f}\n".encode()
+    fd = os.open(os.environ["JOBDECK_CAMPAIGN_LOG"], os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    try:
+        os.write(fd, line)
+    finally:
+        os.close(fd)
+
+
+@gate("campaign_deny")
+def campaign_deny(payload: Mapping[str, Any], ctx: GateContext) -> Result:
+    if payload.get("deny"):
+        return deny("campaign_deny", "campaign_denied", "The campaign asked for a denial.")
+    return PASS
+
+
+@registry.kind(
+    "rel.campaign",
+    gates=[campaign_deny],
+    max_attempts=3,
+    timeout=30,
+    backoff=Backoff(base=0.05, cap=0.2),
+)
+async def campaign(ctx: JobContext, payload: AnyPayload) -> Any:
+    """Sleep `seconds`, then: `mode` "retry_once" fails retryably on attempt 1, "retry_always"
+    on every attempt, "terminal" fails terminally; anything else returns."""
+    extra = payload.model_extra or {}
+    run_mark(ctx, "start")
+    try:
+        await asyncio.sleep(float(extra.get("seconds", 0)))
+        mode = extra.get("mode")
+        if mode == "retry_always" or (mode == "retry_once" and ctx.attempt == 1):
+            raise Retryable("The campaign asked for a retry.", code="campaign_retry")
+        if mode == "terminal":
+            raise Terminal("The campaign asked for a terminal failure.", code="campaign_terminal")
+    except asyncio.CancelledError:
+        run_mark(ctx, "cancel")
+        raise
+    except Exception:
+        run_mark(ctx, "raise")
+        raise
+    run_mark(ctx, "end")
+    return {"attempt": ctx.attempt, "n": extra.get("n")}
+
+
+class CustomStop(BaseException):
+    """A BaseException that is not one of Python's own."""
+
+
+@registry.kind("rel.fault", max_attempts=2, timeout=10)
+async def fault(ctx: JobContext, payload: AnyPayload) -> Any:
+    """Misbehave as `how` says: print megabytes, raise GeneratorExit or a custom BaseException."""
+    how = (payload.model_extra or {}).get("how")
+    if how == "print_megabytes":
+        chunk = "x" * 1023 + "\n"
+        for _ in range(5 * 1024):  # 5 MiB on stdout, then 5 MiB on stderr
+            sys.stdout.write(chunk)
+        sys.stdout.flush()
+        sys.stderr.write(chunk * 5 * 1024)
+        sys.stderr.flush()
+        return {"printed": 10 * 1024 * 1024}
+    if how == "generator_exit":
+        raise GeneratorExit("a handler raised GeneratorExit")
+    if how == "custom_base_exception":
+        raise CustomStop("a handler raised a custom BaseException")
+    return {"how": how}
