@@ -49,6 +49,7 @@ from jobdeck.core.store import Change, Claimed
 log = logging.getLogger("jobdeck.worker")
 
 FLUSH_GROUP = 64
+CLAIM_RETRIES = 6  # consecutive failed claims (about 6 s of back-off) before the worker stops
 
 
 @dataclass
@@ -158,8 +159,10 @@ class Worker:
                     failures = 0
                 except JobdeckError as err:
                     # Locked past the bound, or the database went away for a moment: wait and
-                    # try again rather than stop the worker.
+                    # try again; a trouble that lasts stops the worker with its sentence.
                     failures += 1
+                    if failures > CLAIM_RETRIES:
+                        raise
                     log.warning("claim failed (%s); trying again", err)
                     await asyncio.sleep(min(5.0, self.poll * 2**failures))
                     continue
@@ -198,9 +201,16 @@ class Worker:
         self.engine.submitted.clear()
 
     async def _drained(self) -> bool:
+        """Whether nothing this worker could run is queued or running (burst mode's exit)."""
         await self._flush_all()
-        counts = await self.store.counts()
-        return not any(counts[s] for s in counts if not s.finished)
+        if not self.kinds:
+            counts = await self.store.counts()
+            return not any(counts[s] for s in counts if not s.finished)
+        for status in (Status.QUEUED, Status.RUNNING):
+            for kind in self.kinds:
+                if (await self.store.page(status, kind=kind, limit=1)).jobs:
+                    return False
+        return True
 
     # -- running -------------------------------------------------------------------------------
     def _start(self, claimed: Claimed) -> None:

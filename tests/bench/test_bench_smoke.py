@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
+import importlib.util
 import subprocess
 import sys
 from pathlib import Path
-
-import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 
 
 def test_bench_quick_run_prints_the_table_and_writes_markdown(tmp_path: Path) -> None:
-    pytest.importorskip("huey")
+    # huey is a bench-only extra: without it the run still goes, minus the huey rows.
+    has_huey = importlib.util.find_spec("huey") is not None
     out = tmp_path / "BENCHMARKS.md"
     done = subprocess.run(
         [sys.executable, "-m", "bench", "--quick", "--jobs", "200", "--sizes", "200,400",
-         "--no-paint", "--out", str(out)],
+         "--no-paint", "--out", str(out), *([] if has_huey else ["--no-huey"])],
         cwd=REPO,
         capture_output=True,
         text=True,
@@ -24,7 +24,9 @@ def test_bench_quick_run_prints_the_table_and_writes_markdown(tmp_path: Path) ->
     )  # fmt: skip
     assert done.returncode == 0, done.stderr[-2000:]
     assert "end to end, 2 worker processes" in done.stdout
-    assert "÷huey" in done.stdout and "÷raw" in done.stdout
+    assert "÷raw" in done.stdout
+    if has_huey:
+        assert "÷huey" in done.stdout
     assert "cost growth" in done.stdout
     written = out.read_text(encoding="utf-8")
     assert written.startswith("# Benchmarks") and "| measurement |" in written

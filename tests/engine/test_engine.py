@@ -269,3 +269,11 @@ async def test_lease_recovery_loses_to_a_heartbeat_that_renewed_the_lease(engine
     )
     assert await engine.store.apply([requeue]) == [False]
     assert (await engine.get(job.id)).status is Status.RUNNING
+
+
+async def test_a_burst_worker_for_one_kind_exits_while_other_kinds_wait(engine: Engine) -> None:
+    other = await engine.submit("demo.echo", {"waits": True})
+    mine = await engine.submit("demo.charge", {"id": "b1", "amount": 1, "currency": "EUR"})
+    await asyncio.wait_for(drain(engine, kinds=["demo.charge"]), 10)
+    assert (await engine.get(mine.id)).status is Status.DONE
+    assert (await engine.get(other.id)).status is Status.QUEUED
