@@ -15,7 +15,13 @@ from jobdeck.core.errors import NotFound, StorageError
 from jobdeck.core.store import Change, Claimed
 from jobdeck.storage import postgres_queries as q
 from jobdeck.storage.postgres_open import Connection
-from jobdeck.storage.rows import encode_json, encode_reason, fault_from_row, job_from_row
+from jobdeck.storage.rows import (
+    encode_json,
+    encode_reason,
+    fault_from_row,
+    job_from_row,
+    job_row,
+)
 
 EventRow = tuple[str, str | None, str, int, str | None, float, str | None]
 
@@ -31,30 +37,6 @@ def _columns(rows: Iterable[Sequence[Any]], width: int) -> list[list[Any]]:
 
 def _json(value: Any) -> str | None:
     return None if value is None else encode_json(value)
-
-
-def _job_values(job: Job) -> tuple[Any, ...]:
-    """The values of `INSERT_JOBS` for a new job."""
-    reason = job.reason
-    return (
-        job.id,
-        job.kind,
-        encode_json(job.payload),
-        job.status.value,
-        job.attempt,
-        job.max_attempts,
-        encode_reason(reason),
-        None if reason is None else reason.code,
-        _json(job.result),
-        job.idempotency_key,
-        job.idempotency_key if job.rerun_of is None else None,
-        job.rerun_of,
-        job.created_at,
-        job.updated_at,
-        job.run_after,
-        job.lease_owner,
-        job.lease_expires_at,
-    )
 
 
 async def append(conn: Connection, events: Sequence[EventRow], deltas: Mapping[str, int]) -> None:
@@ -90,7 +72,7 @@ async def insert(conn: Connection, jobs: Sequence[Job]) -> list[Job]:
         new.append(job)
     if not new:
         return stored
-    rows = await conn.fetch(q.INSERT_JOBS, *_columns(map(_job_values, new), 17))
+    rows = await conn.fetch(q.INSERT_JOBS, *_columns(map(job_row, new), 17))
     inserted = {row[0] for row in rows}
     if len(inserted) != len(new):
         # Another transaction took a key between our read and our insert: hand back its job.
