@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING, Any, Final, TypeVar
 import asyncpg
 
 from jobdeck.core.contract import (
-    TRANSITIONS,
     Attempt,
     CompensationStatus,
     Event,
@@ -29,8 +28,9 @@ from jobdeck.core.contract import (
     Status,
     Step,
 )
-from jobdeck.core.errors import InvalidInput, NotFound, StorageError, TransitionError
+from jobdeck.core.errors import NotFound, StorageError
 from jobdeck.core.store import Change, Claimed, Page, Store
+from jobdeck.storage import checks
 from jobdeck.storage import postgres_queries as q
 from jobdeck.storage import postgres_tx as tx
 from jobdeck.storage.postgres_errors import (
@@ -49,15 +49,6 @@ T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 RETRIES: Final = 5
-_LEGAL: Final = frozenset((src, dst) for (src, _), dst in TRANSITIONS.items())
-_NEW_STATUSES: Final = (Status.QUEUED, Status.FAILED)
-_MIN_FIND = 4
-_ID_MAX: Final = "\U0010ffff"  # sorts after every id in the "C" collation
-
-
-def escape_like(text: str) -> str:
-    """`text` as a literal inside a LIKE pattern whose escape character is a backslash."""
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 class PostgresStore:
@@ -182,11 +173,7 @@ class PostgresStore:
 
     # -- writes --------------------------------------------------------------------------------
     async def insert(self, jobs: Sequence[Job]) -> list[Job]:
-        for job in jobs:
-            if job.status not in _NEW_STATUSES:
-                raise InvalidInput(
-                    f"job {job.id} is {job.status.value}; a new job is queued or failed."
-                )
+        checks.new_jobs(jobs)
         if not jobs:
             return []
         return await self._write(lambda conn: tx.insert(conn, jobs))
@@ -204,16 +191,7 @@ class PostgresStore:
         )
 
     async def apply(self, changes: Sequence[Change]) -> list[bool]:
-        for change in changes:
-            before, after = change.before, change.after
-            if before.id != after.id:
-                raise InvalidInput(
-                    f"a change must keep its job id ({before.id} became {after.id})."
-                )
-            if (before.status, after.status) not in _LEGAL:
-                raise TransitionError(
-                    f"job {before.id} cannot go from {before.status.value} to {after.status.value}."
-                )
+        checks.changes(changes)
         if not changes:
             return []
         return await self._write(lambda conn: tx.apply(conn, changes))
@@ -254,15 +232,14 @@ class PostgresStore:
     async def find(self, prefix: str) -> Job:
         """The job whose id is `prefix`, or the one job whose id starts or ends with it (at least
         four characters). Raises NotFound, or InvalidInput when it is short or ambiguous."""
-        if len(prefix) < _MIN_FIND:
-            raise InvalidInput(f"give at least {_MIN_FIND} characters of a job id, not {prefix!r}.")
+        checks.find_prefix(prefix)
 
         async def body(conn: Connection) -> Job | set[str]:
             exact = await conn.fetchrow(q.SELECT_JOB, prefix)
             if exact is not None:
                 return job_from_row(tuple(exact))
-            rows = await conn.fetch(q.SELECT_IDS_IN_RANGE, prefix, prefix + _ID_MAX)
-            rows += await conn.fetch(q.SELECT_IDS_LIKE, "%" + escape_like(prefix))
+            rows = await conn.fetch(q.SELECT_IDS_IN_RANGE, prefix, prefix + checks.ID_MAX)
+            rows += await conn.fetch(q.SELECT_IDS_LIKE, "%" + checks.escape_like(prefix))
             ids = {str(row[0]) for row in rows}
             if len(ids) == 1:
                 return job_from_row(tuple(await conn.fetchrow(q.SELECT_JOB, ids.pop())))
@@ -271,9 +248,7 @@ class PostgresStore:
         found = await self._read(body)
         if isinstance(found, Job):
             return found
-        if not found:
-            raise NotFound(f"no job id is, starts or ends with {prefix}.")
-        raise InvalidInput(f"{prefix} matches more than one job id; give more characters.")
+        checks.not_one(prefix, found)
 
     async def attempts(self, job_id: str) -> list[Attempt]:
         rows = await self._read(lambda conn: conn.fetch(q.SELECT_ATTEMPTS, job_id))
@@ -300,11 +275,11 @@ class PostgresStore:
         text: str | None = None,
         newest_first: bool = True,
     ) -> Page:
-        if limit < 1:
-            raise InvalidInput(f"a page holds at least one job, not {limit}.")
+        if not checks.page_args(limit, text):
+            return Page([], None)
         if after is None:
-            after = _ID_MAX if newest_first else ""
-        pattern = None if not text else f"%{escape_like(text)}%"
+            after = checks.ID_MAX if newest_first else ""
+        pattern = checks.like_anywhere(text)
         sql = q.PAGE_NEWEST if newest_first else q.PAGE_OLDEST
         args = (Status(status).value, after, kind, pattern, limit + 1)
         rows = await self._read(lambda conn: conn.fetch(sql, *args))
@@ -356,8 +331,7 @@ class PostgresStore:
         )
 
     async def insert_rerun(self, job: Job, steps: Sequence[Step]) -> Job:
-        if job.rerun_of is None or job.status not in _NEW_STATUSES:
-            raise InvalidInput(f"job {job.id} is not a new rerun.")
+        checks.new_rerun(job)
         return await self._write(lambda conn: tx.insert_with_steps(conn, job, steps))
 
     # -- wake-ups ------------------------------------------------------------------------------

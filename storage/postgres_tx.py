@@ -13,6 +13,7 @@ from typing import Any
 from jobdeck.core.contract import CompensationStatus, Fault, Job, Reason, Status, Step
 from jobdeck.core.errors import NotFound, StorageError
 from jobdeck.core.store import Change, Claimed
+from jobdeck.storage import checks
 from jobdeck.storage import postgres_queries as q
 from jobdeck.storage.postgres_open import Connection
 from jobdeck.storage.rows import (
@@ -58,18 +59,7 @@ async def insert(conn: Connection, jobs: Sequence[Job]) -> list[Job]:
     keys = [job.idempotency_key for job in jobs if job.rerun_of is None]
     if keys:
         held = await _holders(conn, keys)
-    stored: list[Job] = []
-    new: list[Job] = []
-    for job in jobs:
-        if job.rerun_of is None:
-            existing = held.get(job.idempotency_key)
-            if existing is not None:
-                stored.append(existing)
-                continue
-            if job.status is not Status.FAILED:
-                held[job.idempotency_key] = job
-        stored.append(job)
-        new.append(job)
+    stored, new = checks.dedupe(jobs, held)
     if not new:
         return stored
     rows = await conn.fetch(q.INSERT_JOBS, *_columns(map(job_row, new), 17))

@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING, Final, TypeVar
 import aiosqlite
 
 from jobdeck.core.contract import (
-    TRANSITIONS,
     Attempt,
     CompensationStatus,
     Event,
@@ -29,8 +28,9 @@ from jobdeck.core.contract import (
     Status,
     Step,
 )
-from jobdeck.core.errors import InvalidInput, NotFound, StorageError, TransitionError
+from jobdeck.core.errors import InvalidInput, NotFound, StorageError
 from jobdeck.core.store import Change, Claimed, Page, Store
+from jobdeck.storage import checks
 from jobdeck.storage import queries as q
 from jobdeck.storage import sqlite_tx as tx
 from jobdeck.storage import steps as steps_sql
@@ -52,9 +52,6 @@ LOCK_RETRIES: Final = 5
 # that long on a held lock), and for at least this long: some busy answers come back at once
 # (a WAL snapshot or recovery) and a short retry wins them.
 MIN_LOCK_WAIT: Final = 1.0
-_LEGAL: Final = frozenset((src, dst) for (src, _), dst in TRANSITIONS.items())
-_NEW_STATUSES: Final = (Status.QUEUED, Status.FAILED)
-_MIN_FIND = 4
 
 
 class SqliteStore:
@@ -155,11 +152,7 @@ class SqliteStore:
 
     # -- writes --------------------------------------------------------------------------------
     async def insert(self, jobs: Sequence[Job]) -> list[Job]:
-        for job in jobs:
-            if job.status not in _NEW_STATUSES:
-                raise InvalidInput(
-                    f"job {job.id} is {job.status.value}; a new job is queued or failed."
-                )
+        checks.new_jobs(jobs)
         if not jobs:
             return []
         stored = await self._write(partial(tx.insert, jobs=jobs))
@@ -180,16 +173,7 @@ class SqliteStore:
         ]
 
     async def apply(self, changes: Sequence[Change]) -> list[bool]:
-        for change in changes:
-            before, after = change.before, change.after
-            if before.id != after.id:
-                raise InvalidInput(
-                    f"a change must keep its job id ({before.id} became {after.id})."
-                )
-            if (before.status, after.status) not in _LEGAL:
-                raise TransitionError(
-                    f"job {before.id} cannot go from {before.status.value} to {after.status.value}."
-                )
+        checks.changes(changes)
         if not changes:
             return []
         return await self._write(partial(tx.apply, changes=changes))
@@ -230,16 +214,11 @@ class SqliteStore:
     async def find(self, prefix: str) -> Job:
         """The job whose id is `prefix`, or the one job whose id starts or ends with it (at least
         four characters). Raises NotFound, or InvalidInput when it is short or ambiguous."""
-        if len(prefix) < _MIN_FIND:
-            raise InvalidInput(f"give at least {_MIN_FIND} characters of a job id, not {prefix!r}.")
-        if "\x00" in prefix:
-            raise NotFound(f"no job id is, starts or ends with {prefix!r}.")
+        checks.find_prefix(prefix)
         found = await self._run(partial(tx.find, text=prefix))
         if isinstance(found, tuple):
             return job_from_row(found)
-        if not found:
-            raise NotFound(f"no job id is, starts or ends with {prefix}.")
-        raise InvalidInput(f"{prefix} matches more than one job id; give more characters.")
+        checks.not_one(prefix, found)
 
     async def attempts(self, job_id: str) -> list[Attempt]:
         rows = await self._run(lambda conn: conn.execute(q.SELECT_ATTEMPTS, (job_id,)).fetchall())
@@ -266,18 +245,15 @@ class SqliteStore:
         text: str | None = None,
         newest_first: bool = True,
     ) -> Page:
-        if limit < 1:
-            raise InvalidInput(f"a page holds at least one job, not {limit}.")
-        if text and "\x00" in text:
-            # No job can hold a NUL (payloads refuse it), and LIKE would stop reading there.
+        if not checks.page_args(limit, text):
             return Page([], None)
         if after is None:
-            after = tx.ID_MAX if newest_first else ""
+            after = checks.ID_MAX if newest_first else ""
         params = {
             "status": Status(status).value,
             "after": after,
             "kind": kind,
-            "pattern": None if not text else f"%{tx.escape_like(text)}%",
+            "pattern": checks.like_anywhere(text),
             "limit": limit + 1,
         }
         sql = q.PAGE_NEWEST if newest_first else q.PAGE_OLDEST
@@ -343,8 +319,7 @@ class SqliteStore:
         return await self._write(body)
 
     async def insert_rerun(self, job: Job, steps: Sequence[Step]) -> Job:
-        if job.rerun_of is None or job.status not in _NEW_STATUSES:
-            raise InvalidInput(f"job {job.id} is not a new rerun.")
+        checks.new_rerun(job)
         (stored,) = await self._write(partial(steps_sql.insert_with_steps, job=job, steps=steps))
         return stored if isinstance(stored, Job) else job_from_row(stored)
 

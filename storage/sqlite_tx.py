@@ -8,11 +8,12 @@ import sqlite3
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from itertools import groupby
-from typing import Final, TypeVar
+from typing import TypeVar
 
-from jobdeck.core.contract import Fault, Job, Status
+from jobdeck.core.contract import Fault, Job
 from jobdeck.core.errors import NotFound, StorageError
 from jobdeck.core.store import Change
+from jobdeck.storage import checks
 from jobdeck.storage import queries as q
 from jobdeck.storage.rows import (
     Row,
@@ -25,12 +26,6 @@ from jobdeck.storage.rows import (
 )
 
 T = TypeVar("T")
-ID_MAX: Final = "\U0010ffff"  # sorts after every id
-
-
-def escape_like(text: str) -> str:
-    """`text` as a literal inside a LIKE pattern whose escape character is a backslash."""
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def in_transaction(fn: Callable[[sqlite3.Connection], T], conn: sqlite3.Connection) -> T:
@@ -48,22 +43,11 @@ def in_transaction(fn: Callable[[sqlite3.Connection], T], conn: sqlite3.Connecti
 def insert(conn: sqlite3.Connection, *, jobs: Sequence[Job]) -> list[Job | Row]:
     """New jobs and their creation events; a key already live or done returns its job instead."""
     keys = {job.idempotency_key for job in jobs if job.rerun_of is None}
-    held: dict[str, Job | Row] = {}
+    held: dict[str, Row] = {}
     if keys:
         for row in conn.execute(q.SELECT_DEDUPED, {"keys": encode_json(sorted(keys))}):
             held[row[0]] = row[1:]
-    stored: list[Job | Row] = []
-    new: list[Job] = []
-    for job in jobs:
-        if job.rerun_of is None:
-            existing = held.get(job.idempotency_key)
-            if existing is not None:
-                stored.append(existing)
-                continue
-            if job.status is not Status.FAILED:
-                held[job.idempotency_key] = job
-        stored.append(job)
-        new.append(job)
+    stored, new = checks.dedupe(jobs, held)
     inserted = 0
     # Runs of plain new jobs take the short statements; input order (and so the order of the
     # creation events) is kept.
@@ -200,8 +184,8 @@ def find(conn: sqlite3.Connection, *, text: str) -> Row | set[str]:
     exact: Row | None = conn.execute(q.SELECT_JOB, (text,)).fetchone()
     if exact is not None:
         return exact
-    ids = {row[0] for row in conn.execute(q.SELECT_IDS_IN_RANGE, (text, text + ID_MAX))}
-    ids |= {row[0] for row in conn.execute(q.SELECT_IDS_LIKE, ("%" + escape_like(text),))}
+    ids = {row[0] for row in conn.execute(q.SELECT_IDS_IN_RANGE, (text, text + checks.ID_MAX))}
+    ids |= {row[0] for row in conn.execute(q.SELECT_IDS_LIKE, ("%" + checks.escape_like(text),))}
     if len(ids) == 1:
         found: Row = conn.execute(q.SELECT_JOB, (ids.pop(),)).fetchone()
         return found

@@ -1,0 +1,96 @@
+"""What every backend refuses before it touches its database, and the dedupe rule every backend's
+insert applies: written once here so SQLite and PostgreSQL cannot drift apart."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Final, NoReturn, TypeVar
+
+from jobdeck.core.contract import TRANSITIONS, Job, Status
+from jobdeck.core.errors import InvalidInput, NotFound, TransitionError
+from jobdeck.core.store import Change
+
+T = TypeVar("T")
+
+LEGAL: Final = frozenset((src, dst) for (src, _), dst in TRANSITIONS.items())
+NEW_STATUSES: Final = (Status.QUEUED, Status.FAILED)
+MIN_FIND: Final = 4
+ID_MAX: Final = "\U0010ffff"  # sorts after every id
+
+
+def new_jobs(jobs: Sequence[Job]) -> None:
+    """A job to insert is queued, or failed by a denial."""
+    for job in jobs:
+        if job.status not in NEW_STATUSES:
+            raise InvalidInput(
+                f"job {job.id} is {job.status.value}; a new job is queued or failed."
+            )
+
+
+def new_rerun(job: Job) -> None:
+    if job.rerun_of is None or job.status not in NEW_STATUSES:
+        raise InvalidInput(f"job {job.id} is not a new rerun.")
+
+
+def changes(batch: Sequence[Change]) -> None:
+    """Each change keeps its job id and follows an arrow of the transition table."""
+    for change in batch:
+        before, after = change.before, change.after
+        if before.id != after.id:
+            raise InvalidInput(f"a change must keep its job id ({before.id} became {after.id}).")
+        if (before.status, after.status) not in LEGAL:
+            raise TransitionError(
+                f"job {before.id} cannot go from {before.status.value} to {after.status.value}."
+            )
+
+
+def find_prefix(prefix: str) -> None:
+    if len(prefix) < MIN_FIND:
+        raise InvalidInput(f"give at least {MIN_FIND} characters of a job id, not {prefix!r}.")
+    if "\x00" in prefix:  # no id holds a NUL, and LIKE would stop reading the pattern there
+        raise NotFound(f"no job id is, starts or ends with {prefix!r}.")
+
+
+def not_one(prefix: str, ids: set[str]) -> NoReturn:
+    """A prefix lookup that matched no id, or several."""
+    if not ids:
+        raise NotFound(f"no job id is, starts or ends with {prefix}.")
+    raise InvalidInput(f"{prefix} matches more than one job id; give more characters.")
+
+
+def page_args(limit: int, text: str | None) -> bool:
+    """Refuse a page of no rows; returns False when `text` can match no job at all (a NUL: no
+    job holds one, and LIKE would stop reading the pattern there)."""
+    if limit < 1:
+        raise InvalidInput(f"a page holds at least one job, not {limit}.")
+    return not (text and "\x00" in text)
+
+
+def escape_like(text: str) -> str:
+    """`text` as a literal inside a LIKE pattern whose escape character is a backslash."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def like_anywhere(text: str | None) -> str | None:
+    return None if not text else f"%{escape_like(text)}%"
+
+
+def dedupe(jobs: Sequence[Job], held: Mapping[str, T]) -> tuple[list[Job | T], list[Job]]:
+    """Resolve idempotency keys: each input maps to the live or done job already holding its key
+    (`held`, read by the caller), or to itself and is inserted. A rerun ignores keys; an earlier
+    job of the same batch holds its key for the later ones. Returns (one result per input, the
+    jobs to insert)."""
+    holders: dict[str, Job | T] = dict(held)
+    stored: list[Job | T] = []
+    new: list[Job] = []
+    for job in jobs:
+        if job.rerun_of is None:
+            existing = holders.get(job.idempotency_key)
+            if existing is not None:
+                stored.append(existing)
+                continue
+            if job.status is not Status.FAILED:
+                holders[job.idempotency_key] = job
+        stored.append(job)
+        new.append(job)
+    return stored, new
