@@ -151,6 +151,15 @@ class Step(_Frozen):
     compensation_reason: Reason | None = None
     at: float
 
+    def compensation_state(self, job_status: Status) -> CompensationStatus | None:
+        """How the compensation stands: as recorded, or pending when the job failed after this
+        step completed and declared one that has not run (its worker died first)."""
+        if self.compensation is not None:
+            return self.compensation
+        if self.compensable and self.status is StepStatus.DONE and job_status is Status.FAILED:
+            return CompensationStatus.PENDING
+        return None
+
     @property
     def memoized(self) -> bool:
         """Whether a retry returns this step's stored result instead of running it again."""

@@ -77,12 +77,11 @@ def event_json(e: Event) -> dict[str, Any]:
 def step_json(step: Step, job: Job) -> dict[str, Any]:
     """A step as `show --json` lists it; a compensation owed by a failed job is `pending`."""
     compensation: dict[str, Any] | None = None
-    if step.compensation is not None:
-        compensation = {"status": step.compensation.value, "attempts": step.compensation_attempts}
+    state = step.compensation_state(job.status)
+    if state is not None:
+        compensation = {"status": state.value, "attempts": step.compensation_attempts}
         if step.compensation_reason is not None:
             compensation["reason"] = reason_json(step.compensation_reason)
-    elif step.compensable and step.status.value == "done" and job.status is Status.FAILED:
-        compensation = {"status": "pending", "attempts": 0}
     return {
         "name": step.name,
         "status": step.status.value,

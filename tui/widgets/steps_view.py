@@ -10,7 +10,7 @@ from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
 
-from jobdeck.core.contract import CompensationStatus, Job, Status, Step, StepStatus
+from jobdeck.core.contract import CompensationStatus, Job, Step, StepStatus
 
 STEP_STYLE = {StepStatus.DONE: "green", StepStatus.FAILED: "red"}
 COMPENSATION_STYLE = {
@@ -21,22 +21,13 @@ COMPENSATION_STYLE = {
 RESULT_WIDTH = 32
 
 
-def compensation_of(step: Step, job: Job) -> CompensationStatus | None:
-    """The compensation's state; one declared on a done step of a failed job is owed."""
-    if step.compensation is not None:
-        return step.compensation
-    if step.compensable and step.status is StepStatus.DONE and job.status is Status.FAILED:
-        return CompensationStatus.PENDING
-    return None
-
-
 def render_steps(steps: list[Step], job: Job) -> RenderableType:
     table = Table.grid(padding=(0, 2))
     for style in ("bold", "", "", "", ""):
         table.add_column(style=style, no_wrap=True)
     table.add_row(*(Text(h, style="dim") for h in ("step", "status", "try", "undo", "result")))
     for step in steps:
-        comp = compensation_of(step, job)
+        comp = step.compensation_state(job.status)
         undo = Text("-", style="dim")
         if comp is not None:
             undo = Text(comp.value, style=COMPENSATION_STYLE[comp])
