@@ -4,51 +4,32 @@ in the time Python takes to start."""
 
 from __future__ import annotations
 
-import os
 import sqlite3
-from urllib.parse import quote
 
 from jobdeck.core.errors import StorageError
+from jobdeck.storage import queries as q
 from jobdeck.storage.schema_version import LATEST
 from jobdeck.storage.sqlite_errors import storage_error
+from jobdeck.storage.sqlite_files import check_path, read_only_uri, refuse_newer
 
 STATUSES = ("queued", "running", "done", "failed")
-# Jobs per status, from the counts table the writers keep exact.
-SELECT_COUNTS = "SELECT status, n FROM counts"
-USER_VERSION = "PRAGMA user_version"
-_HEADER = b"SQLite format 3\x00"
 
 
 def sqlite_counts(path: str, known_version: int = LATEST) -> dict[str, int]:
     """Jobs per status in the SQLite file at `path`; raises StorageError (one sentence)."""
     if path.startswith("sqlite:///"):
         path = path[len("sqlite:///") :]
-    if not os.path.isfile(path):
-        if os.path.isdir(path):
-            raise StorageError(f"{path} is a directory, not a database file.")
-        folder = os.path.dirname(os.path.abspath(path))
-        if not os.path.isdir(folder):
-            raise StorageError(
-                f"the folder {folder} does not exist; create it or choose another path."
-            )
-        raise StorageError(f"there is no database at {path}.")
-    with open(path, "rb") as file:
-        if file.read(len(_HEADER)) != _HEADER:
-            raise StorageError(f"{path} is not a jobdeck database (it is not an SQLite file).")
-    uri = f"file:{quote(os.path.abspath(path), safe='/')}?mode=ro"
+    check_path(path, read_only=True, create=False)
+    uri = read_only_uri(path)
     try:
         conn = sqlite3.connect(uri, uri=True)
         try:
             conn.execute("PRAGMA busy_timeout = 5000")
-            version = int(conn.execute(USER_VERSION).fetchone()[0])
-            if version > known_version:
-                raise StorageError(
-                    f"{path} was written by a newer jobdeck (schema {version}; this one knows "
-                    f"{known_version}); upgrade jobdeck to open it."
-                )
+            version = int(conn.execute(q.USER_VERSION).fetchone()[0])
+            refuse_newer(path, version, known_version)
             if version == 0:
                 raise StorageError(f"{path} is not a jobdeck database (it has no jobdeck tables).")
-            found = dict(conn.execute(SELECT_COUNTS).fetchall())
+            found = dict(conn.execute(q.SELECT_COUNTS).fetchall())
         finally:
             conn.close()
     except sqlite3.Error as exc:

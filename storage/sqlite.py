@@ -42,7 +42,8 @@ from jobdeck.storage.rows import (
     job_from_row,
 )
 from jobdeck.storage.sqlite_errors import is_busy, storage_error
-from jobdeck.storage.sqlite_open import check_path, connect, create_file, on_thread, prepare
+from jobdeck.storage.sqlite_files import check_path, create_file
+from jobdeck.storage.sqlite_open import connect, on_thread, prepare
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)

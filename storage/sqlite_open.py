@@ -3,22 +3,18 @@ settings, and bringing the schema up to date (or refusing a schema this jobdeck 
 
 from __future__ import annotations
 
-import os
 import sqlite3
 from collections.abc import Awaitable, Callable
 from typing import TypeVar, cast
-from urllib.parse import quote
 
 import aiosqlite
 
 from jobdeck.core.errors import StorageError
 from jobdeck.storage import queries as q
 from jobdeck.storage.schema import latest, migrations
+from jobdeck.storage.sqlite_files import read_only_uri, refuse_newer
 
 T = TypeVar("T")
-
-_HEADER = b"SQLite format 3\x00"
-MEMORY = ":memory:"
 
 
 async def on_thread(db: aiosqlite.Connection, fn: Callable[[sqlite3.Connection], T]) -> T:
@@ -32,49 +28,10 @@ async def on_thread(db: aiosqlite.Connection, fn: Callable[[sqlite3.Connection],
     return await execute(lambda: fn(db._conn))
 
 
-def check_path(path: str, *, read_only: bool, create: bool) -> bool:
-    """Refuse a path that cannot be a jobdeck database; returns whether the file must be created."""
-    if "\x00" in path:  # the operating system cannot name such a file
-        raise StorageError("the database path contains a NUL character; give a file path.")
-    if path == MEMORY:
-        if read_only:
-            raise StorageError("an in-memory database cannot be opened read-only.")
-        return False
-    if os.path.isdir(path):
-        raise StorageError(f"{path} is a directory, not a database file.")
-    if os.path.exists(path):
-        if os.path.getsize(path) > 0:
-            with open(path, "rb") as file:
-                if file.read(len(_HEADER)) != _HEADER:
-                    raise StorageError(
-                        f"{path} is not a jobdeck database (it is not an SQLite file)."
-                    )
-        return False
-    folder = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(folder):
-        raise StorageError(f"the folder {folder} does not exist; create it or choose another path.")
-    if read_only or not create:
-        raise StorageError(f"there is no database at {path}.")
-    return True
-
-
-def create_file(path: str) -> None:
-    """Create the empty database file readable by its owner only (SQLite gives its -wal and -shm
-    files the same mode)."""
-    try:
-        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
-    except FileExistsError:
-        return  # another process created it between our check and now; it set the mode
-    except OSError as exc:
-        raise StorageError(f"cannot create {path} ({exc.strerror}).") from exc
-    os.close(fd)
-    os.chmod(path, 0o600)  # in case the umask took bits away the owner needs
-
-
 def _target(path: str, *, read_only: bool) -> tuple[str, bool]:
     """What to hand sqlite3.connect, and whether it is a URI (read-only needs `mode=ro`)."""
     if read_only:
-        return f"file:{quote(os.path.abspath(path), safe='/')}?mode=ro", True
+        return read_only_uri(path), True
     return path, False
 
 
@@ -91,7 +48,7 @@ def prepare(conn: sqlite3.Connection, path: str, *, read_only: bool, busy_ms: in
     for pragma in q.PRAGMAS_READ if read_only else q.PRAGMAS_WRITE:
         conn.execute(pragma)
     version = _version(conn)
-    _refuse_newer(path, version)
+    refuse_newer(path, version, latest())
     if read_only:
         if version < latest():
             if version == 0:
@@ -109,19 +66,11 @@ def _version(conn: sqlite3.Connection) -> int:
     return int(conn.execute(q.USER_VERSION).fetchone()[0])
 
 
-def _refuse_newer(path: str, version: int) -> None:
-    if version > latest():
-        raise StorageError(
-            f"{path} was written by a newer jobdeck (schema {version}; this one knows "
-            f"{latest()}); upgrade jobdeck to open it."
-        )
-
-
 def _migrate(conn: sqlite3.Connection, path: str) -> None:
     conn.execute(q.BEGIN_WRITE)
     try:
         version = _version(conn)  # again: another process may have migrated while we waited
-        _refuse_newer(path, version)
+        refuse_newer(path, version, latest())
         if version == 0 and conn.execute(q.HAS_TABLES).fetchone()[0]:
             raise StorageError(
                 f"{path} is an SQLite database of another program, not a jobdeck one."

@@ -11,7 +11,7 @@ import pytest
 
 from jobdeck.core.contract import Status
 from jobdeck.core.errors import StorageError
-from jobdeck.storage import SqliteStore, open_store, sqlite_open
+from jobdeck.storage import SqliteStore, open_store, sqlite_files, sqlite_open
 from jobdeck.storage.schema import Migration, latest, migrations
 
 from .conftest import exists, make_job, size
@@ -126,7 +126,7 @@ async def test_read_only_open_of_a_missing_file_creates_nothing(db_path: str) ->
 
 
 async def test_read_only_open_does_not_migrate(db_path: str) -> None:
-    sqlite_open.create_file(db_path)
+    sqlite_files.create_file(db_path)
     with pytest.raises(StorageError, match="not a jobdeck database"):
         await open_store(db_path, read_only=True)
     assert size(db_path) == 0
