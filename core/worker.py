@@ -118,7 +118,7 @@ class Worker:
         self.poll = poll
         self.grace = grace
         self.stats = WorkerStats()
-        self._running: dict[str, tuple[Job, asyncio.Task[None]]] = {}
+        self._running: dict[str, asyncio.Task[None]] = {}
         self._finished: asyncio.Queue[Change | None] = asyncio.Queue()
         self._slot_free = asyncio.Event()
         self._lost: set[str] = set()
@@ -218,7 +218,7 @@ class Worker:
         self.stats.claimed += 1
         log_transition(job, Status.QUEUED, Status.RUNNING)
         task = asyncio.create_task(self._run(claimed), name=f"jobdeck-job-{job.id}")
-        self._running[job.id] = (job, task)
+        self._running[job.id] = task
 
     async def _run(self, claimed: Claimed) -> None:
         job = claimed.job
@@ -327,15 +327,8 @@ class Worker:
         self._queue(job, Fail(decision.reason, self.engine.clock()))
 
     def _queue(self, job: Job, event: Succeed | Fail | Requeue | Release) -> None:
-        current = self._current(job)
-        after = transition(current, event)
-        self._finished.put_nowait(
-            Change(current, after, attempt_outcome(event), event_reason(event))
-        )
-
-    def _current(self, job: Job) -> Job:
-        held = self._running.get(job.id)
-        return held[0] if held else job
+        after = transition(job, event)
+        self._finished.put_nowait(Change(job, after, attempt_outcome(event), event_reason(event)))
 
     # -- leases --------------------------------------------------------------------------------
     async def _heartbeat(self, stop: asyncio.Event) -> None:
@@ -354,13 +347,11 @@ class Worker:
             except JobdeckError as err:
                 log.warning("heartbeat failed: %s", err)
                 continue
-            for job_id in ids:
-                entry = self._running.get(job_id)
-                if entry is None:
-                    continue
-                if job_id not in held:
+            for job_id in set(ids) - held:
+                task = self._running.get(job_id)
+                if task is not None:
                     self._lost.add(job_id)
-                    entry[1].cancel()
+                    task.cancel()
 
     # -- flushing ------------------------------------------------------------------------------
     async def _flush_forever(self) -> None:
@@ -406,7 +397,7 @@ class Worker:
         """Let running handlers finish within `grace`, then cancel and release the rest."""
         if not self._running:
             return
-        tasks = [task for _, task in self._running.values()]
+        tasks = list(self._running.values())
         _, pending = await asyncio.wait(tasks, timeout=self.grace)
         for task in pending:
             task.cancel()
