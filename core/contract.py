@@ -253,10 +253,6 @@ TRANSITIONS: Final[dict[tuple[Status, type], Status]] = {
 }
 
 
-def can_transition(status: Status, event: type) -> bool:
-    return (status, event) in TRANSITIONS
-
-
 def transition(job: Job, event: TransitionEvent) -> Job:
     """Return the job after `event`, or raise TransitionError if the graph has no such arrow."""
     target = TRANSITIONS.get((job.status, type(event)))

@@ -37,7 +37,7 @@ from jobdeck.core.contract import (
 from jobdeck.core.errors import InvalidInput, NotFound
 from jobdeck.core.gates import GateContext, first_failure
 from jobdeck.core.ids import new_id
-from jobdeck.core.registry import Kind, Registry
+from jobdeck.core.registry import Registry
 from jobdeck.core.rerun import RerunReport, verdict
 from jobdeck.core.retry import Backoff, lost_lease
 from jobdeck.core.steps import STEP_NAME, steps_before
@@ -527,11 +527,6 @@ def log_transition(
         after.value,
         code,
     )
-
-
-def require_kinds(registry: Registry, kinds: Sequence[str]) -> list[Kind]:
-    """The Kind objects for names a worker was told to run; raises NotFound."""
-    return [registry.get(k) for k in kinds]
 
 
 __all__ = [

@@ -7,11 +7,12 @@ the lease, that produced it: the same compare-and-set a transition makes.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Sequence
 from typing import Final
 
-from jobdeck.core.contract import CompensationStatus, Job, Reason, Step, StepStatus
+from jobdeck.core.contract import CompensationStatus, Job, Reason, Step
 from jobdeck.storage import sqlite_tx as tx
 from jobdeck.storage.rows import Row, encode_json, encode_reason
 
@@ -64,8 +65,6 @@ def step_row(step: Step) -> Row:
 
 
 def step_from_row(row: Row) -> Step:
-    import json
-
     return Step.model_validate(
         {
             "job_id": row[0],
@@ -132,6 +131,3 @@ def insert_with_steps(
 
 def select_steps(conn: sqlite3.Connection, job_id: str) -> list[Row]:
     return conn.execute(SELECT_STEPS, (job_id,)).fetchall()
-
-
-__all__ = ["StepStatus"]
