@@ -55,8 +55,7 @@ ROLLBACK: Final = "ROLLBACK"
 # Live or done jobs already holding any of the keys (a JSON array).
 SELECT_DEDUPED: Final = f"""
 SELECT dedupe_key, {JOB_COLUMNS} FROM jobs INDEXED BY jobs_dedupe
-WHERE dedupe_key IN (SELECT value FROM json_each(:keys))
-  AND status IN ('queued', 'running', 'done')
+WHERE dedupe_key IN (SELECT value FROM json_each(:keys)) AND dedupe_key IS NOT NULL
 """
 # Store one new job; the unique partial index refuses a second live job for a key.
 INSERT_JOB: Final = """
@@ -64,7 +63,7 @@ INSERT INTO jobs (id, kind, payload, status, attempt, max_attempts, reason, reas
                   idempotency_key, dedupe_key, rerun_of, created_at, updated_at, run_after,
                   lease_owner, lease_expires_at)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-ON CONFLICT (dedupe_key) WHERE status IN ('queued', 'running', 'done') DO NOTHING
+ON CONFLICT (dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING
 """
 # Store one new queued job with nothing but its own fields: the constants and NULLs are in the
 # text, so a batch binds 6 values a job instead of 17 (binding None costs sqlite3 an adapter
@@ -73,7 +72,7 @@ INSERT_NEW_JOB: Final = """
 INSERT INTO jobs (id, kind, payload, status, attempt, max_attempts, idempotency_key, dedupe_key,
                   created_at, updated_at, run_after)
 VALUES (?1, ?2, ?3, 'queued', 0, ?4, ?5, ?5, ?6, ?6, ?6)
-ON CONFLICT (dedupe_key) WHERE status IN ('queued', 'running', 'done') DO NOTHING
+ON CONFLICT (dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING
 """
 # The creation event of a job stored by INSERT_NEW_JOB. Values: job id, at.
 INSERT_NEW_EVENT: Final = """
@@ -130,16 +129,20 @@ RETURNING {FAULT_COLUMNS}
 
 # -- apply -------------------------------------------------------------------------------------
 
-# Compare-and-set one transition: the job changes only if it is still as the caller saw it.
-APPLY_CHANGE: Final = """
+_APPLY: Final = """
 UPDATE jobs
 SET status = :status, attempt = :attempt, reason = :reason, reason_code = :reason_code,
     result = :result, updated_at = :updated_at, run_after = :run_after,
-    lease_owner = :lease_owner, lease_expires_at = :lease_expires_at
+    lease_owner = :lease_owner, lease_expires_at = :lease_expires_at{release}
 WHERE id = :id AND status = :was_status AND attempt = :was_attempt
   AND lease_owner IS :was_lease_owner
   AND (:lease_ended_at IS NULL OR lease_expires_at = :lease_ended_at)
 """
+# Compare-and-set one transition: the job changes only if it is still as the caller saw it.
+# dedupe_key is left out of SET, so SQLite leaves the dedupe index alone.
+APPLY_CHANGE: Final = _APPLY.format(release="")
+# The same for a transition to failed, which also gives the idempotency key back.
+APPLY_FAILURE: Final = _APPLY.format(release=", dedupe_key = NULL")
 # Close the latest open attempt number :n of a job.
 CLOSE_ATTEMPT: Final = """
 UPDATE attempts SET finished_at = :finished_at, outcome = :outcome, reason = :reason

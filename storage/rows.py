@@ -34,7 +34,7 @@ def job_row(job: Job) -> Row:
         None if reason is None else reason.code,
         None if job.result is None else encode_json(job.result),
         job.idempotency_key,
-        job.idempotency_key if job.rerun_of is None else None,
+        dedupe_key(job),
         job.rerun_of,
         job.created_at,
         job.updated_at,
@@ -42,6 +42,13 @@ def job_row(job: Job) -> Row:
         job.lease_owner,
         job.lease_expires_at,
     )
+
+
+def dedupe_key(job: Job) -> str | None:
+    """The key the unique index holds: a rerun claims none and a failed job has given its back."""
+    if job.rerun_of is not None or job.status is Status.FAILED:
+        return None
+    return job.idempotency_key
 
 
 def is_plain_new(job: Job) -> bool:

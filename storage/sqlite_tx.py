@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping, Sequence
 from itertools import groupby
 from typing import TypeVar
 
-from jobdeck.core.contract import Fault, Job
+from jobdeck.core.contract import Fault, Job, Status
 from jobdeck.core.errors import NotFound, StorageError
 from jobdeck.core.store import Change
 from jobdeck.storage import checks
@@ -110,7 +110,7 @@ def apply(conn: sqlite3.Connection, *, changes: Sequence[Change]) -> list[bool]:
     for change in changes:
         before, after = change.before, change.after
         cursor = conn.execute(
-            q.APPLY_CHANGE,
+            q.APPLY_FAILURE if after.status is Status.FAILED else q.APPLY_CHANGE,
             {
                 "id": after.id,
                 "status": after.status.value,

@@ -169,3 +169,31 @@ def test_the_latest_schema_constant_matches_the_migration_files() -> None:
     from jobdeck.storage.schema_version import LATEST
 
     assert latest() == LATEST
+
+
+async def test_schema_3_gives_failed_jobs_keys_back_and_keeps_live_ones(db_path: str) -> None:
+    with sqlite3.connect(db_path) as conn:
+        for migration in migrations():
+            if migration.version <= 2:
+                for statement in migration.statements:
+                    conn.execute(statement)
+        conn.execute("PRAGMA user_version = 2")
+        for n, status in ((1, "failed"), (2, "done")):
+            conn.execute(
+                "INSERT INTO jobs (id, kind, payload, status, attempt, max_attempts,"
+                " idempotency_key, dedupe_key, created_at, updated_at, run_after)"
+                " VALUES (?, 'k', '{}', ?, 1, 1, ?, ?, 0, 0, 0)",
+                (f"J{n}", status, f"key{n}", f"key{n}"),
+            )
+    store = await open_store(db_path)
+    await store.close()
+    assert user_version(db_path) == latest() >= 3
+    with sqlite3.connect(db_path) as conn:
+        keys = dict(conn.execute("SELECT id, dedupe_key FROM jobs").fetchall())
+        with pytest.raises(sqlite3.IntegrityError):
+            conn.execute(
+                "INSERT INTO jobs (id, kind, payload, status, attempt, max_attempts,"
+                " idempotency_key, dedupe_key, created_at, updated_at, run_after)"
+                " VALUES ('J3', 'k', '{}', 'queued', 0, 1, 'key2', 'key2', 0, 0, 0)"
+            )
+    assert keys == {"J1": None, "J2": "key2"}
