@@ -41,7 +41,7 @@ from jobdeck.core.registry import Registry
 from jobdeck.core.rerun import RerunReport, verdict
 from jobdeck.core.retry import Backoff, lost_lease
 from jobdeck.core.steps import STEP_NAME, steps_before
-from jobdeck.core.store import Change, Page, Store
+from jobdeck.core.store import Change, Claimed, Page, Store
 
 log = logging.getLogger("jobdeck")
 
@@ -357,12 +357,23 @@ class Engine:
     async def apply(self, changes: Sequence[Change]) -> list[bool]:
         """Apply transitions through the store and log each one that landed."""
         applied = await self.store.apply(changes)
-        for change, ok in zip(changes, applied, strict=True):
-            if ok:
-                log_transition(
-                    change.after, change.before.status, change.after.status, change.reason
-                )
+        _log_applied(changes, applied)
         return applied
+
+    async def apply_and_claim(
+        self,
+        changes: Sequence[Change],
+        worker: str,
+        kinds: Sequence[str],
+        limit: int,
+        lease_seconds: float,
+    ) -> tuple[list[bool], list[Claimed]]:
+        """`apply(changes)` and claim up to `limit` jobs for `worker` in one store transaction."""
+        applied, claimed = await self.store.apply_and_claim(
+            changes, worker, kinds, limit, self.clock(), lease_seconds
+        )
+        _log_applied(changes, applied)
+        return applied, claimed
 
     async def recover(self, *, limit: int = 100) -> int:
         """Return jobs whose worker stopped renewing its lease to the queue (or fail them when
@@ -508,6 +519,12 @@ def explain(job: Job, attempts: Sequence[Attempt], now: float) -> RetryExplanati
     else:
         sentence = f"{category}: not retried"
     return shaped(category, sentence, retried=False)
+
+
+def _log_applied(changes: Sequence[Change], applied: Sequence[bool]) -> None:
+    for change, ok in zip(changes, applied, strict=True):
+        if ok:
+            log_transition(change.after, change.before.status, change.after.status, change.reason)
 
 
 def log_transition(

@@ -87,6 +87,19 @@ class Store(Protocol):
         Raises TransitionError for a before -> after pair the transition table does not have."""
         ...
 
+    async def apply_and_claim(
+        self,
+        changes: Sequence[Change],
+        worker: str,
+        kinds: Sequence[str],
+        limit: int,
+        now: float,
+        lease_seconds: float,
+    ) -> tuple[list[bool], list[Claimed]]:
+        """`apply(changes)`, then `claim(...)`, in one transaction: a worker records what it
+        finished and takes its next jobs with one commit. Each part keeps its own guarantees."""
+        ...
+
     async def heartbeat(
         self, worker: str, job_ids: Sequence[str], lease_expires_at: float, now: float
     ) -> set[str]:

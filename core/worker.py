@@ -1,8 +1,9 @@
 """The worker: claim jobs with a lease, run their handlers, classify the outcome, transition.
 
-One asyncio task claims, one renews leases, one flushes finished attempts to the store in small
-groups (one transaction per group, one compare-and-set and one event per job), and each claimed
-job runs in its own task, at most `concurrency` at a time.
+One asyncio task talks to the store for the jobs: it records the attempts that finished since its
+last turn and claims as many jobs as there are free slots, in one transaction (one compare-and-set
+and one event per job). Another renews leases, and each claimed job runs in its own task, at most
+`concurrency` at a time.
 """
 
 from __future__ import annotations
@@ -119,7 +120,7 @@ class Worker:
         self.grace = grace
         self.stats = WorkerStats()
         self._running: dict[str, asyncio.Task[None]] = {}
-        self._finished: asyncio.Queue[Change | None] = asyncio.Queue()
+        self._finished: asyncio.Queue[Change] = asyncio.Queue()
         self._slot_free = asyncio.Event()
         self._lost: set[str] = set()
 
@@ -128,16 +129,12 @@ class Worker:
         stop = stop or asyncio.Event()
         await self.store.touch_worker(self.name, self.engine.clock())
         beat = asyncio.create_task(self._heartbeat(stop), name="jobdeck-heartbeat")
-        flush = asyncio.create_task(self._flush_forever(), name="jobdeck-flush")
         try:
             await self._claim_loop(stop)
         finally:
             await self._drain()
             beat.cancel()
-            # The flusher is told to stop, never cancelled: a cancel in the middle of a store
-            # write could lose finished attempts on a backend that rolls back on cancel.
-            self._finished.put_nowait(None)
-            await asyncio.gather(beat, flush, return_exceptions=True)
+            await asyncio.gather(beat, return_exceptions=True)
             await self._flush_all()
             try:
                 await self.store.forget_worker(self.name)
@@ -151,24 +148,30 @@ class Worker:
         failures = 0
         while not stop.is_set():
             free = self.concurrency - len(self._running)
+            finished = self._take(FLUSH_GROUP)
             claimed: list[Claimed] = []
-            if free > 0:
-                now = self.engine.clock()
+            if free > 0 or finished:
                 try:
-                    claimed = await self.store.claim(self.name, self.kinds, free, now, self.lease)
+                    applied, claimed = await self.engine.apply_and_claim(
+                        finished, self.name, self.kinds, max(free, 0), self.lease
+                    )
                     failures = 0
                 except JobdeckError as err:
-                    # Locked past the bound, or the database went away for a moment: wait and
-                    # try again; a trouble that lasts stops the worker with its sentence.
+                    # Locked past the bound, or the database went away for a moment: keep the
+                    # finished attempts, wait and try again; a trouble that lasts stops the
+                    # worker with its sentence.
+                    for change in finished:
+                        self._finished.put_nowait(change)
                     failures += 1
                     if failures > CLAIM_RETRIES:
                         raise
                     log.warning("claim failed (%s); trying again", err)
                     await asyncio.sleep(min(5.0, self.poll * 2**failures))
                     continue
+                _warn_lost_races(finished, applied)
                 for c in claimed:
                     self._start(c)
-            if claimed:
+            if claimed or not self._finished.empty():
                 continue
             if free > 0:
                 if time.monotonic() - last_recover >= min(1.0, self.lease / 3):
@@ -353,15 +356,7 @@ class Worker:
                     self._lost.add(job_id)
                     task.cancel()
 
-    # -- flushing ------------------------------------------------------------------------------
-    async def _flush_forever(self) -> None:
-        """Record finished attempts in groups until a None arrives (the worker is stopping)."""
-        while True:
-            first = await self._finished.get()
-            if first is None:
-                return
-            await self._flush([first, *self._take(FLUSH_GROUP - 1)])
-
+    # -- recording finished attempts outside the claim loop ------------------------------------
     async def _flush_all(self) -> None:
         while group := self._take(FLUSH_GROUP):
             await self._flush(group)
@@ -369,39 +364,44 @@ class Worker:
     def _take(self, n: int) -> list[Change]:
         out: list[Change] = []
         while len(out) < n and not self._finished.empty():
-            item = self._finished.get_nowait()
-            if item is None:  # the stop sign stays last, for _flush_forever to see
-                self._finished.put_nowait(None)
-                break
-            out.append(item)
+            out.append(self._finished.get_nowait())
         return out
 
     async def _flush(self, changes: list[Change]) -> None:
-        if not changes:
-            return
         try:
             applied = await self.engine.apply(changes)
         except JobdeckError as err:
             # The lease will expire and recovery will requeue these jobs: at-least-once holds.
             log.error("could not record %d finished attempts: %s", len(changes), err)
             return
-        for change, ok in zip(changes, applied, strict=True):
-            if not ok:
-                log.warning(
-                    "job %s: lost the race to record attempt %d (its lease had moved on)",
-                    change.before.id,
-                    change.before.attempt,
-                )
+        _warn_lost_races(changes, applied)
 
     async def _drain(self) -> None:
-        """Let running handlers finish within `grace`, then cancel and release the rest."""
-        if not self._running:
-            return
-        tasks = list(self._running.values())
-        _, pending = await asyncio.wait(tasks, timeout=self.grace)
+        """Let running handlers finish within `grace`, recording each as it ends, then cancel
+        and release the rest."""
+        pending = set(self._running.values())
+        deadline = asyncio.get_running_loop().time() + self.grace
+        while pending:
+            left = deadline - asyncio.get_running_loop().time()
+            if left <= 0:
+                break
+            _, pending = await asyncio.wait(
+                pending, timeout=left, return_when=asyncio.FIRST_COMPLETED
+            )
+            await self._flush_all()
         for task in pending:
             task.cancel()
         await asyncio.gather(*pending, return_exceptions=True)
+
+
+def _warn_lost_races(changes: Sequence[Change], applied: Sequence[bool]) -> None:
+    for change, ok in zip(changes, applied, strict=True):
+        if not ok:
+            log.warning(
+                "job %s: lost the race to record attempt %d (its lease had moved on)",
+                change.before.id,
+                change.before.attempt,
+            )
 
 
 def to_json(result: Any) -> Any:

@@ -196,6 +196,29 @@ class PostgresStore:
             return []
         return await self._write(lambda conn: tx.apply(conn, changes))
 
+    async def apply_and_claim(
+        self,
+        changes: Sequence[Change],
+        worker: str,
+        kinds: Sequence[str],
+        limit: int,
+        now: float,
+        lease_seconds: float,
+    ) -> tuple[list[bool], list[Claimed]]:
+        checks.changes(changes)
+        expires = now + lease_seconds
+
+        async def both(conn: Connection) -> tuple[list[bool], list[Claimed]]:
+            applied = await tx.apply(conn, changes) if changes else []
+            if limit <= 0:
+                return applied, []
+            claimed = await tx.claim(
+                conn, worker=worker, kinds=kinds, limit=limit, now=now, expires=expires
+            )
+            return applied, claimed
+
+        return await self._write(both)
+
     async def heartbeat(
         self, worker: str, job_ids: Sequence[str], lease_expires_at: float, now: float
     ) -> set[str]:

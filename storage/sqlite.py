@@ -167,17 +167,35 @@ class SqliteStore:
         body = partial(
             tx.claim, worker=worker, kinds=kinds, limit=limit, now=now, expires=now + lease_seconds
         )
-        rows = await self._write(body)
-        return [
-            Claimed(job_from_row(job), None if fault is None else fault_from_row(fault))
-            for job, fault in rows
-        ]
+        return _claimed(await self._write(body))
 
     async def apply(self, changes: Sequence[Change]) -> list[bool]:
         checks.changes(changes)
         if not changes:
             return []
         return await self._write(partial(tx.apply, changes=changes))
+
+    async def apply_and_claim(
+        self,
+        changes: Sequence[Change],
+        worker: str,
+        kinds: Sequence[str],
+        limit: int,
+        now: float,
+        lease_seconds: float,
+    ) -> tuple[list[bool], list[Claimed]]:
+        checks.changes(changes)
+        expires = now + lease_seconds
+
+        def both(conn: sqlite3.Connection) -> tuple[list[bool], list[tx.ClaimedRow]]:
+            applied = tx.apply(conn, changes=changes) if changes else []
+            if limit <= 0:
+                return applied, []
+            rows = tx.claim(conn, worker=worker, kinds=kinds, limit=limit, now=now, expires=expires)
+            return applied, rows
+
+        applied, rows = await self._write(both)
+        return applied, _claimed(rows)
 
     async def heartbeat(
         self, worker: str, job_ids: Sequence[str], lease_expires_at: float, now: float
@@ -333,6 +351,13 @@ class SqliteStore:
     async def wait_for_jobs(self, now: float, within: float) -> None:
         """Sleep `within` seconds (the poll interval of an idle worker)."""
         await asyncio.sleep(within)
+
+
+def _claimed(rows: Sequence[tx.ClaimedRow]) -> list[Claimed]:
+    return [
+        Claimed(job_from_row(job), None if fault is None else fault_from_row(fault))
+        for job, fault in rows
+    ]
 
 
 if TYPE_CHECKING:

@@ -26,6 +26,8 @@ from jobdeck.storage.rows import (
 )
 
 T = TypeVar("T")
+# A claimed job's row and the row of the fault it consumed, if any.
+ClaimedRow = tuple[Row, Row | None]
 
 
 def in_transaction(fn: Callable[[sqlite3.Connection], T], conn: sqlite3.Connection) -> T:
@@ -80,7 +82,7 @@ def claim(
     limit: int,
     now: float,
     expires: float,
-) -> list[tuple[Row, Row | None]]:
+) -> list[ClaimedRow]:
     """queued -> running for up to `limit` ready jobs: their attempts, events and faults."""
     params: dict[str, object] = {"worker": worker, "expires": expires, "now": now, "limit": limit}
     if kinds:

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from jobdeck.core import Category, Engine, Registry, Status, Verdict, demo_registry
-from jobdeck.core.contract import Outcome, Requeue, transition
+from jobdeck.core.contract import Outcome, Requeue, Succeed, transition
 from jobdeck.core.errors import InvalidInput, NotFound
 from jobdeck.core.retry import Backoff, lost_lease
 from jobdeck.core.store import Change, Store
@@ -277,3 +277,24 @@ async def test_a_burst_worker_for_one_kind_exits_while_other_kinds_wait(engine: 
     await asyncio.wait_for(drain(engine, kinds=["demo.charge"]), 10)
     assert (await engine.get(mine.id)).status is Status.DONE
     assert (await engine.get(other.id)).status is Status.QUEUED
+
+
+async def test_one_call_records_a_finished_attempt_and_claims_the_next_jobs(
+    engine: Engine,
+) -> None:
+    first = await engine.submit("demo.echo", {"n": 1})
+    second = await engine.submit("demo.echo", {"n": 2})
+    t = first.run_after
+    (claimed,) = await engine.store.claim("w1", [], 1, now=t, lease_seconds=10.0)
+    assert claimed.job.id == first.id
+    done = Change(
+        claimed.job, transition(claimed.job, Succeed({"n": 1}, t + 1)), outcome=Outcome.DONE
+    )
+    stale = Change(first.model_copy(update={"status": Status.RUNNING}), done.after)
+    applied, more = await engine.store.apply_and_claim([done, stale], "w1", [], 5, t + 1, 10.0)
+    assert applied == [True, False]  # the second compares against what the first left
+    assert [c.job.id for c in more] == [second.id]
+    assert (await engine.get(first.id)).status is Status.DONE
+    assert (await engine.get(second.id)).lease_owner == "w1"
+    events = [(e.job_id, e.to_status) for e in await engine.events()]
+    assert events[-2:] == [(first.id, Status.DONE), (second.id, Status.RUNNING)]

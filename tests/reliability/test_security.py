@@ -266,6 +266,9 @@ def write_calls(job: Any, running: Any) -> dict[str, Any]:
         "insert": lambda s: s.insert([job.model_copy(update={"id": "01" + "N" * 24})]),
         "claim": lambda s: s.claim("w", [], 10, 1e12, 30),
         "apply": lambda s: s.apply([Change(running, after)]),
+        "apply_and_claim": lambda s: s.apply_and_claim(
+            [Change(running, after)], "w", [], 10, 1e12, 30
+        ),
         "heartbeat": lambda s: s.heartbeat(running.lease_owner, [running.id], 1e12, 1.0),
         "arm_fault": lambda s: s.arm_fault(Fault(kind="demo.echo")),
         "touch_worker": lambda s: s.touch_worker("w", 1.0),
