@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import math
 import os
 import socket
 import time
@@ -49,6 +50,7 @@ from jobdeck.core.store import Change, Claimed
 
 log = logging.getLogger("jobdeck.worker")
 
+JOB_LOG = logging.getLogger("jobdeck.job")
 FLUSH_GROUP = 64
 CLAIM_RETRIES = 6  # consecutive failed claims (about 6 s of back-off) before the worker stops
 
@@ -60,7 +62,7 @@ class JobContext:
     job: Job
     worker: str
     runner: StepRunner
-    log: logging.Logger = field(default_factory=lambda: logging.getLogger("jobdeck.job"))
+    log: logging.Logger = field(default_factory=lambda: JOB_LOG)
 
     @property
     def attempt(self) -> int:
@@ -408,6 +410,9 @@ def to_json(result: Any) -> Any:
     """A handler's result as plain JSON data; raises Terminal when it is not JSON."""
     if isinstance(result, BaseModel):
         return result.model_dump(mode="json")
+    copied = _plain_copy(result)
+    if copied is not _NOT_PLAIN:
+        return copied  # what the round trip returns, without it: most results are small
     try:
         return json.loads(json.dumps(result, allow_nan=False))
     except (TypeError, ValueError) as err:
@@ -416,6 +421,31 @@ def to_json(result: Any) -> Any:
             code="non_json_result",
             result_type=type(result).__name__,
         ) from None
+
+
+_SCALARS = (str, int, bool, type(None))
+_NOT_PLAIN = object()
+
+
+def _plain_copy(value: Any, depth: int = 0) -> Any:
+    """A copy of small JSON data made of exact dicts with text keys, lists, text, ints, finite
+    floats, booleans and None (what the round trip would return), else _NOT_PLAIN. A copy, so a
+    handler that changes its result object later cannot change what gets recorded."""
+    kind = type(value)
+    if kind in _SCALARS or (kind is float and math.isfinite(value)):
+        return value
+    if depth >= 4 or kind not in (dict, list) or len(value) > 32:
+        return _NOT_PLAIN
+    if kind is list:
+        items = [_plain_copy(v, depth + 1) for v in value]
+        return _NOT_PLAIN if any(v is _NOT_PLAIN for v in items) else items
+    out = {}
+    for k, v in value.items():
+        copied = _plain_copy(v, depth + 1)
+        if type(k) is not str or copied is _NOT_PLAIN:
+            return _NOT_PLAIN
+        out[k] = copied
+    return out
 
 
 __all__ = ["JobContext", "Worker", "WorkerStats", "to_json"]
