@@ -34,7 +34,9 @@ from jobdeck.storage import checks
 from jobdeck.storage import queries as q
 from jobdeck.storage import sqlite_tx as tx
 from jobdeck.storage import steps as steps_sql
+from jobdeck.storage.group_commit import GroupCommit
 from jobdeck.storage.rows import (
+    Row,
     attempt_from_row,
     encode_json,
     event_from_row,
@@ -70,6 +72,8 @@ class SqliteStore:
         self.read_only = read_only
         self._closed = False
         self._lock_wait = max(busy_timeout, MIN_LOCK_WAIT)
+        # Concurrent inserts share a transaction (see group_commit); a lone one waits for none.
+        self._inserts = GroupCommit(self._insert_now)
 
     @classmethod
     async def open(
@@ -156,8 +160,11 @@ class SqliteStore:
         checks.new_jobs(jobs)
         if not jobs:
             return []
-        stored = await self._write(partial(tx.insert, jobs=jobs))
+        stored = await self._inserts(jobs)
         return [job if isinstance(job, Job) else job_from_row(job) for job in stored]
+
+    async def _insert_now(self, jobs: list[Job]) -> list[Job | Row]:
+        return await self._write(partial(tx.insert, jobs=jobs))
 
     async def claim(
         self, worker: str, kinds: Sequence[str], limit: int, now: float, lease_seconds: float
