@@ -153,7 +153,7 @@ class SqliteStore:
             raise StorageError(
                 f"the database {self.path} is open read-only; open it writable to change it."
             )
-        return await self._run(partial(tx.in_transaction, fn))
+        return await self._run(partial(tx.in_transaction, fn, wait=self._lock_wait))
 
     # -- writes --------------------------------------------------------------------------------
     async def insert(self, jobs: Sequence[Job]) -> list[Job]:

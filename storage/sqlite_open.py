@@ -60,6 +60,9 @@ def prepare(conn: sqlite3.Connection, path: str, *, read_only: bool, busy_ms: in
         return
     if version < latest():
         _migrate(conn, path)
+    # From here on a writer waits for the write lock in `sqlite_tx.begin_write`, in finer steps
+    # than SQLite's busy handler takes.
+    conn.execute(q.SET_BUSY_TIMEOUT.format(ms=0))
 
 
 def _version(conn: sqlite3.Connection) -> int:

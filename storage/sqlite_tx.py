@@ -5,6 +5,7 @@ contract values, so this module never waits and never touches the event loop."""
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from itertools import groupby
@@ -24,14 +25,18 @@ from jobdeck.storage.rows import (
     job_row,
     new_job_row,
 )
+from jobdeck.storage.sqlite_errors import is_busy
 
 T = TypeVar("T")
+MIN_PAUSE, MAX_PAUSE = 0.00005, 0.001  # seconds between tries for a held write lock
 # A claimed job's row and the row of the fault it consumed, if any.
 ClaimedRow = tuple[Row, Row | None]
 
 
-def in_transaction(fn: Callable[[sqlite3.Connection], T], conn: sqlite3.Connection) -> T:
-    conn.execute(q.BEGIN_WRITE)
+def in_transaction(
+    fn: Callable[[sqlite3.Connection], T], conn: sqlite3.Connection, *, wait: float = 0.0
+) -> T:
+    begin_write(conn, wait)
     try:
         result = fn(conn)
         conn.execute(q.COMMIT)
@@ -40,6 +45,26 @@ def in_transaction(fn: Callable[[sqlite3.Connection], T], conn: sqlite3.Connecti
             conn.execute(q.ROLLBACK)
         raise
     return result
+
+
+def begin_write(conn: sqlite3.Connection, wait: float) -> None:
+    """Take the write lock, asking again every fraction of a millisecond for up to `wait`
+    seconds while another connection holds it.
+
+    A writer's connection has no busy timeout of its own: SQLite's busy handler sleeps 1, 2, 5,
+    10, 15 ... ms between tries, so a worker waiting on another worker's 2 ms transaction slept
+    for longer than the transaction took. The last busy error goes up to the store."""
+    deadline = time.monotonic() + wait
+    pause = MIN_PAUSE
+    while True:
+        try:
+            conn.execute(q.BEGIN_WRITE)
+            return
+        except sqlite3.OperationalError as exc:
+            if not is_busy(exc) or time.monotonic() + pause > deadline:
+                raise
+        time.sleep(pause)
+        pause = min(pause * 2, MAX_PAUSE)
 
 
 def insert(conn: sqlite3.Connection, *, jobs: Sequence[Job]) -> list[Job | Row]:

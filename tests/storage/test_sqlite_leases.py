@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import threading
+import time
 
 import pytest
 
 from jobdeck.core.contract import Fault, Status
 from jobdeck.core.errors import NotFound, StorageError
-from jobdeck.storage import SqliteStore
+from jobdeck.storage import SqliteStore, sqlite_tx
 
 from .conftest import NOW, make_job
 
@@ -119,3 +121,32 @@ async def test_reads_go_on_while_a_writer_holds_the_lock(store: SqliteStore, db_
     finally:
         blocker.execute("ROLLBACK")
         blocker.close()
+
+
+def test_a_writer_waits_for_the_lock_and_takes_it_when_another_lets_go(db_path: str) -> None:
+    sqlite3.connect(db_path).close()
+    holder = sqlite3.connect(db_path, isolation_level=None, check_same_thread=False)
+    waiter = sqlite3.connect(db_path, isolation_level=None, timeout=0)
+    holder.execute("BEGIN IMMEDIATE")
+    released = []
+
+    def release() -> None:
+        time.sleep(0.05)
+        released.append(time.monotonic())
+        holder.execute("COMMIT")
+
+    threading.Thread(target=release).start()
+    sqlite_tx.begin_write(waiter, wait=30.0)
+    assert released  # it waited for the holder rather than failing at once
+    waiter.execute("COMMIT")
+
+
+def test_a_writer_gives_up_after_its_wait(db_path: str) -> None:
+    holder = sqlite3.connect(db_path, isolation_level=None)
+    waiter = sqlite3.connect(db_path, isolation_level=None, timeout=0)
+    holder.execute("BEGIN IMMEDIATE")
+    began = time.monotonic()
+    with pytest.raises(sqlite3.OperationalError, match="locked"):
+        sqlite_tx.begin_write(waiter, wait=0.1)
+    assert time.monotonic() - began >= 0.05
+    holder.execute("ROLLBACK")
