@@ -58,6 +58,20 @@ async def single_submit_rate(folder: Path, n: int) -> float:
         return n / (time.perf_counter() - began)
 
 
+async def concurrent_submit_rate(folder: Path, n: int, callers: int) -> float:
+    """jobs/s of `callers` tasks each awaiting `engine.submit` in a loop (a web app's request
+    handlers, say): on SQLite, submits that arrive together share a commit."""
+    async with engine_on(folder / "concurrent.db") as engine:
+
+        async def caller(c: int) -> None:
+            for i in range(c, n, callers):
+                await engine.submit(NOOP, {"n": i})
+
+        began = time.perf_counter()
+        await asyncio.gather(*(caller(c) for c in range(callers)))
+        return n / (time.perf_counter() - began)
+
+
 async def batch_submit_rate(folder: Path, n: int) -> float:
     async with engine_on(folder / "batch.db") as engine:
         return n / await submit_many(engine, n)
@@ -199,20 +213,3 @@ async def latency_cross_process(folder: Path, k: int) -> tuple[float, float]:
             proc.send_signal(signal.SIGTERM)
             await asyncio.wait_for(proc.wait(), 30)
         return percentiles(await submit_to_start(engine, 0))
-
-
-def cli_ms(db: Path, repeat: int) -> float:
-    """Median wall time of `jobdeck status` on an existing database, in ms.
-
-    Bytecode goes to a cache beside the database (one untimed run writes it), so the figure is
-    what a user sees from the second run on, even where PYTHONDONTWRITEBYTECODE is set."""
-    script = Path(sys.executable).with_name("jobdeck")
-    cmd = [str(script)] if script.exists() else [sys.executable, "-m", "jobdeck.tui"]
-    env = dict(os.environ, PYTHONPYCACHEPREFIX=str(db.parent / "pycache"))
-    env.pop("PYTHONDONTWRITEBYTECODE", None)
-    times = []
-    for _ in range(repeat + 1):
-        began = time.perf_counter()
-        subprocess.run([*cmd, "--db", str(db), "status"], check=True, capture_output=True, env=env)
-        times.append((time.perf_counter() - began) * 1000)
-    return statistics.median(times[1:])

@@ -13,6 +13,7 @@ from typing import Any, Final
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
+from jobdeck.core.derived import compensation_state
 from jobdeck.core.errors import TransitionError
 
 CONTRACT_VERSION: Final = 1
@@ -154,11 +155,13 @@ class Step(_Frozen):
     def compensation_state(self, job_status: Status) -> CompensationStatus | None:
         """How the compensation stands: as recorded, or pending when the job failed after this
         step completed and declared one that has not run (its worker died first)."""
-        if self.compensation is not None:
-            return self.compensation
-        if self.compensable and self.status is StepStatus.DONE and job_status is Status.FAILED:
-            return CompensationStatus.PENDING
-        return None
+        state = compensation_state(
+            compensation=self.compensation,
+            compensable=self.compensable,
+            step_status=self.status,
+            job_status=job_status,
+        )
+        return None if state is None else CompensationStatus(state)
 
     @property
     def memoized(self) -> bool:

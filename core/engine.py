@@ -25,7 +25,6 @@ from jobdeck.core.contract import (
     Fail,
     Fault,
     Job,
-    Outcome,
     Reason,
     Requeue,
     Status,
@@ -34,6 +33,7 @@ from jobdeck.core.contract import (
     event_reason,
     transition,
 )
+from jobdeck.core.derived import RetryExplanation, explain
 from jobdeck.core.errors import InvalidInput, NotFound
 from jobdeck.core.gates import GateContext, first_failure
 from jobdeck.core.ids import new_id
@@ -127,20 +127,6 @@ def _check_text(text: str) -> None:
         text.encode("utf-8")
     except UnicodeEncodeError:
         raise InvalidInput("the payload contains text that is not valid UTF-8.") from None
-
-
-@dataclass(frozen=True)
-class RetryExplanation:
-    """The retry decision the monitor and `show` explain: how the last attempt was classified,
-    where the job is in its budget, the backoff chosen and when it runs next."""
-
-    classification: str
-    attempt: int
-    max_attempts: int
-    backoff: float | None = None
-    next_run_at: float | None = None
-    retried: bool | None = None
-    sentence: str = ""
 
 
 @dataclass(frozen=True)
@@ -473,52 +459,6 @@ class Engine:
             if job.status.finished:
                 return job
             await asyncio.sleep(poll)
-
-
-def explain(job: Job, attempts: Sequence[Attempt], now: float) -> RetryExplanation:
-    """Where the job stands in its retry budget, and why, as data and as one sentence."""
-    last = attempts[-1] if attempts else None
-    n, cap = job.attempt, job.max_attempts
-
-    def shaped(classification: str, sentence: str, **kw: Any) -> RetryExplanation:
-        return RetryExplanation(classification, n, cap, sentence=sentence, **kw)
-
-    match job.status:
-        case Status.DONE:
-            return shaped("done", f"done on attempt {n} of {cap}")
-        case Status.RUNNING:
-            return shaped("running", f"running attempt {n} of {cap}")
-        case Status.QUEUED if n == 0:
-            return shaped("queued", f"queued, attempt 1 of {cap} not started")
-        case Status.QUEUED:
-            lost = last is not None and last.outcome is Outcome.LOST_LEASE
-            why = "lost_lease" if lost else "retryable"
-            backoff = None
-            if last is not None and last.finished_at is not None:
-                backoff = max(0.0, job.run_after - last.finished_at)
-            wait = max(0.0, job.run_after - now)
-            words = "lease lost" if lost else "retryable"
-            return shaped(
-                why,
-                f"{words}, attempt {n} of {cap} failed; attempt {n + 1} runs in {wait:.1f} s"
-                + (f" (backoff {backoff:.2f} s)" if backoff is not None else ""),
-                backoff=backoff,
-                next_run_at=job.run_after,
-                retried=True,
-            )
-    reason = job.reason
-    category = reason.category.value if reason else "terminal"
-    if category == "denied" and reason is not None:
-        sentence = f"denied by the {reason.gate} gate: never run, never retried"
-    elif category == "retries_exhausted":
-        sentence = f"retries exhausted after {n} of {cap} attempts: not retried again"
-    elif category == "lost_lease":
-        sentence = f"lease lost on the last of {cap} attempts: not retried again"
-    elif reason is not None and reason.retryable:
-        sentence = f"{category}: retryable, but attempt {n} of {cap} was the last"
-    else:
-        sentence = f"{category}: not retried"
-    return shaped(category, sentence, retried=False)
 
 
 def _log_applied(changes: Sequence[Change], applied: Sequence[bool]) -> None:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any
 
 from pydantic import BaseModel, ConfigDict, JsonValue
 
 from jobdeck.core.contract import Job, Status
+from jobdeck.core.derived import diff, rerun_changes
 
 
 class Verdict(StrEnum):
@@ -25,39 +25,14 @@ class RerunReport(BaseModel):
     diff: dict[str, JsonValue]
 
 
-def diff(a: JsonValue, b: JsonValue, path: str = "$") -> dict[str, JsonValue]:
-    """Paths where two JSON values differ, each with both sides: {"$.x": {"was": 1, "now": 2}}."""
-    if isinstance(a, dict) and isinstance(b, dict):
-        out: dict[str, JsonValue] = {}
-        for key in sorted(set(a) | set(b)):
-            out |= diff(a.get(key), b.get(key), f"{path}.{key}")
-        return out
-    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
-        out = {}
-        for i, (x, y) in enumerate(zip(a, b, strict=True)):
-            out |= diff(x, y, f"{path}[{i}]")
-        return out
-    if a == b and type(a) is type(b):
-        return {}
-    return {path: {"was": a, "now": b}}
-
-
 def verdict(original: Job, rerun: Job) -> RerunReport | None:
     """Compare a finished job with its finished rerun; None while either is still live.
 
     Idempotent means the same status and an equal result, or for failures the same reason code.
     """
-    if not (original.status.finished and rerun.status.finished):
+    changes = rerun_changes(original, rerun)
+    if changes is None:
         return None
-    before: dict[str, Any] = {"status": original.status.value}
-    after: dict[str, Any] = {"status": rerun.status.value}
-    if original.status is Status.FAILED and rerun.status is Status.FAILED:
-        before["reason_code"] = original.reason.code if original.reason else None
-        after["reason_code"] = rerun.reason.code if rerun.reason else None
-    else:
-        before["result"] = original.result
-        after["result"] = rerun.result
-    changes = diff(before, after)
     return RerunReport(
         id=rerun.id,
         rerun_of=original.id,
@@ -65,3 +40,6 @@ def verdict(original: Job, rerun: Job) -> RerunReport | None:
         verdict=Verdict.DIVERGED if changes else Verdict.IDEMPOTENT,
         diff=changes,
     )
+
+
+__all__ = ["RerunReport", "Verdict", "diff", "verdict"]

@@ -9,13 +9,13 @@ from typing import Final, NoReturn, TypeVar
 from jobdeck.core.contract import TRANSITIONS, Job, Status
 from jobdeck.core.errors import InvalidInput, NotFound, TransitionError
 from jobdeck.core.store import Change
+from jobdeck.storage.queries import ID_MAX as ID_MAX  # the backends read it from here
+from jobdeck.storage.queries import MIN_FIND
 
 T = TypeVar("T")
 
 LEGAL: Final = frozenset((src, dst) for (src, _), dst in TRANSITIONS.items())
 NEW_STATUSES: Final = (Status.QUEUED, Status.FAILED)
-MIN_FIND: Final = 4
-ID_MAX: Final = "\U0010ffff"  # sorts after every id
 
 
 def new_jobs(jobs: Sequence[Job]) -> None:

@@ -20,6 +20,11 @@ JOB_COLUMNS: Final = (
 ATTEMPT_COLUMNS: Final = "job_id, n, started_at, finished_at, outcome, reason, worker"
 # The column order `rows.event_from_row` reads.
 EVENT_COLUMNS: Final = "cursor, job_id, from_status, to_status, attempt, reason_code, at, step"
+# The column order `steps.step_from_row` reads.
+STEP_COLUMNS: Final = (
+    "job_id, name, seq, status, result, attempt, reason, compensable, compensation, "
+    "compensation_attempts, compensation_reason, at"
+)
 # The column order `rows.fault_from_row` reads.
 FAULT_COLUMNS: Final = "id, job_id, kind, retryable, times, remaining, reason, at_step, created_at"
 
@@ -187,10 +192,16 @@ DELETE_WORKER: Final = "DELETE FROM workers WHERE name = ?"
 
 # One job by id.
 SELECT_JOB: Final = f"SELECT {JOB_COLUMNS} FROM jobs WHERE id = ?"
+# The fewest characters of an id a lookup by prefix or suffix accepts.
+MIN_FIND: Final = 4
+# Sorts after every id: a prefix's range of ids is [prefix, prefix + ID_MAX).
+ID_MAX: Final = "\U0010ffff"
 # Up to two ids in [:low, :high) — jobs whose id starts with a prefix, via the primary key.
 SELECT_IDS_IN_RANGE: Final = "SELECT id FROM jobs WHERE id >= ? AND id < ? ORDER BY id LIMIT 2"
 # Up to two ids ending with a suffix (a LIKE pattern); this one scans the id index.
 SELECT_IDS_LIKE: Final = "SELECT id FROM jobs WHERE id LIKE ? ESCAPE '\\' LIMIT 2"
+# The steps of one job in execution order.
+SELECT_STEPS: Final = f"SELECT {STEP_COLUMNS} FROM steps WHERE job_id = ? ORDER BY seq"
 # The attempts of one job, in the order they started.
 SELECT_ATTEMPTS: Final = f"SELECT {ATTEMPT_COLUMNS} FROM attempts WHERE job_id = ? ORDER BY id"
 # The reruns of one job, oldest first.

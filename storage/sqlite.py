@@ -274,7 +274,7 @@ class SqliteStore:
         if not checks.page_args(limit, text):
             return Page([], None)
         if after is None:
-            after = checks.ID_MAX if newest_first else ""
+            after = q.ID_MAX if newest_first else ""
         params = {
             "status": Status(status).value,
             "after": after,

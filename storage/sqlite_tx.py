@@ -211,7 +211,7 @@ def find(conn: sqlite3.Connection, *, text: str) -> Row | set[str]:
     exact: Row | None = conn.execute(q.SELECT_JOB, (text,)).fetchone()
     if exact is not None:
         return exact
-    ids = {row[0] for row in conn.execute(q.SELECT_IDS_IN_RANGE, (text, text + checks.ID_MAX))}
+    ids = {row[0] for row in conn.execute(q.SELECT_IDS_IN_RANGE, (text, text + q.ID_MAX))}
     ids |= {row[0] for row in conn.execute(q.SELECT_IDS_LIKE, ("%" + checks.escape_like(text),))}
     if len(ids) == 1:
         found: Row = conn.execute(q.SELECT_JOB, (ids.pop(),)).fetchone()

@@ -14,14 +14,9 @@ from typing import Final
 
 from jobdeck.core.contract import CompensationStatus, Job, Reason, Step
 from jobdeck.storage import sqlite_tx as tx
+from jobdeck.storage.queries import SELECT_STEPS, STEP_COLUMNS
 from jobdeck.storage.rows import Row, encode_json, encode_reason
 
-STEP_COLUMNS: Final = (
-    "job_id, name, seq, status, result, attempt, reason, compensable, compensation, "
-    "compensation_attempts, compensation_reason, at"
-)
-# The steps of one job in execution order.
-SELECT_STEPS: Final = f"SELECT {STEP_COLUMNS} FROM steps WHERE job_id = ? ORDER BY seq"
 # Whether the job is still running this attempt under this worker's lease.
 HOLDS_LEASE: Final = """
 SELECT 1 FROM jobs WHERE id = :id AND status = 'running' AND attempt = :attempt

@@ -1,4 +1,6 @@
 """The `jobdeck` command. Plain commands never import Textual; `demo` and `tui` do, when run.
+The read commands on a SQLite file (status, list, show, events) do not even import the engine:
+they read with `jobdeck.storage.peek` and print through the same `render` functions.
 
 Every error is one line on stderr and a non-zero exit (2 bad input, 3 not found, 4 transition,
 5 storage); `--debug` shows the traceback too.
@@ -13,6 +15,7 @@ import math
 import os
 import re
 import sys
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import suppress
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -20,16 +23,21 @@ from typing import TYPE_CHECKING, Any, NoReturn
 if TYPE_CHECKING:
     from jobdeck.core.engine import Engine
     from jobdeck.core.registry import Registry
+    from jobdeck.storage.peek import Peek
+    from jobdeck.tui.render import Detail, Event, Job
 
 EXIT_USAGE = 2
 JSON_LINES_BATCH = 5000
 MAX_INT_DIGITS = 4000  # below Python's own int-parsing limit (4300 digits)
 MAX_CURSOR = 2**63 - 1  # SQLite's largest integer
+EVENTS_BATCH = 1000
+FOLLOW_POLL = 0.25  # seconds between reads of the log with --follow
 
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
-        self.exit(EXIT_USAGE, f"jobdeck: {message} (see --help).\n")
+        # The message may quote a stray argument holding a line break: keep it one line.
+        self.exit(EXIT_USAGE, f"jobdeck: {_printable(message)} (see --help).\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -192,13 +200,17 @@ _OPTIONS = {
 }
 
 
+def _printable(message: str) -> str:
+    """One line, whatever the message quotes back (an id or a kind with a newline in it)."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in message)
+
+
 def _fail(args: argparse.Namespace, message: str, code: int) -> int:
     if args.debug:
         import traceback
 
         traceback.print_exc()
-    # One line, whatever the message quotes back (an id or a kind with a newline in it).
-    message = "".join(c if c.isprintable() else repr(c)[1:-1] for c in message.rstrip())
+    message = _printable(message.rstrip())
     print(f"jobdeck: {message[0].lower() + message[1:] if message else 'error'}", file=sys.stderr)
     return code
 
@@ -256,6 +268,24 @@ def _run(
     import asyncio
 
     return asyncio.run(go())
+
+
+def _sqlite_file(args: argparse.Namespace) -> bool:
+    """Whether a read command may look at the database with plain sqlite3 (storage.peek) instead
+    of the engine: a SQLite path or URL, and no --handlers module (loading and checking one is
+    the engine's part, and a bad one is refused by every command alike)."""
+    return not args.handlers and ("://" not in args.db or args.db.startswith("sqlite:///"))
+
+
+def _peek(args: argparse.Namespace) -> Peek | None:
+    """A read-only look at the SQLite file, without importing pydantic, the contract models or
+    asyncio (the engine costs several times Python's own start-up); None when the command must
+    go through the engine (see `_sqlite_file` and `Peek.open`)."""
+    if not _sqlite_file(args):
+        return None
+    from jobdeck.storage.peek import Peek
+
+    return Peek.open(args.db)
 
 
 def _read_payload(text: str | None) -> Any:
@@ -483,8 +513,7 @@ def cmd_status(args: argparse.Namespace) -> int:
                 print(f"{name:<8} {n}")
         return 0
 
-    if not args.handlers and ("://" not in args.db or args.db.startswith("sqlite:///")):
-        # The fast path: plain sqlite3, no engine, no pydantic.
+    if _sqlite_file(args):
         from jobdeck.storage.peek import sqlite_counts
 
         return show(sqlite_counts(args.db))
@@ -497,19 +526,18 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    from jobdeck.core.contract import Status
     from jobdeck.core.errors import InvalidInput
+    from jobdeck.storage.peek import STATUSES
     from jobdeck.tui.render import dumps, job_json, job_line
 
     if not 1 <= args.limit <= 10_000:
         raise InvalidInput(f"--limit must be between 1 and 10000, not {args.limit}.")
+    statuses = [args.status] if args.status else STATUSES
 
-    async def body(engine: Engine) -> int:
-        statuses = [Status(args.status)] if args.status else list(Status)
-        jobs = []
-        for status in statuses:
-            jobs += (await engine.page(status, limit=args.limit, kind=args.kind)).jobs
-        jobs = sorted(jobs, key=lambda j: j.id, reverse=True)[: args.limit]
+    def show(pages: list[Sequence[Job]]) -> int:
+        """Print the newest --limit jobs of the pages (one per status)."""
+        jobs = sorted((j for page in pages for j in page), key=lambda j: j.id, reverse=True)
+        jobs = jobs[: args.limit]
         if args.json:
             print(dumps([job_json(j) for j in jobs]))
         else:
@@ -517,16 +545,34 @@ def cmd_list(args: argparse.Namespace) -> int:
                 print(job_line(j))
         return 0
 
+    peek = _peek(args)
+    if peek is not None:
+        with peek:
+            return show([peek.page(s, limit=args.limit, kind=args.kind) for s in statuses])
+
+    async def body(engine: Engine) -> int:
+        from jobdeck.core.contract import Status
+
+        pages = [await engine.page(Status(s), limit=args.limit, kind=args.kind) for s in statuses]
+        return show([page.jobs for page in pages])
+
     return _run(args, body, existing=True)
 
 
 def cmd_show(args: argparse.Namespace) -> int:
     from jobdeck.tui.render import detail_json, detail_text, dumps
 
-    async def body(engine: Engine) -> int:
-        detail = await engine.detail(args.id)
+    def show(detail: Detail) -> int:
         print(dumps(detail_json(detail)) if args.json else detail_text(detail))
         return 0
+
+    peek = _peek(args)
+    if peek is not None:
+        with peek:
+            return show(peek.detail(args.id, time.time()))
+
+    async def body(engine: Engine) -> int:
+        return show(await engine.detail(args.id))
 
     return _run(args, body, existing=True)
 
@@ -540,17 +586,32 @@ def cmd_events(args: argparse.Namespace) -> int:
     if not 0 <= args.since <= MAX_CURSOR:
         raise InvalidInput(f"--since is an event cursor from 0 to {MAX_CURSOR}, not {args.since}.")
 
+    def show(batch: Sequence[Event]) -> bool:
+        """Print a batch of events; whether to read again (more may follow)."""
+        if batch:  # one write a batch: a print per line costs more than the line
+            lines = [dumps(event_json(e)) if as_json else event_line(e) for e in batch]
+            print("\n".join(lines), flush=args.follow)
+        return bool(batch) or args.follow
+
+    peek = _peek(args)
+    if peek is not None:
+        with peek:
+            cursor = args.since
+            while show(batch := peek.events(cursor, EVENTS_BATCH)):
+                if batch:
+                    cursor = batch[-1].cursor
+                else:
+                    time.sleep(FOLLOW_POLL)
+        return 0
+
     async def body(engine: Engine) -> int:
         cursor = args.since
-        while True:
-            batch = await engine.events(cursor, 1000)
-            for e in batch:
-                print(dumps(event_json(e)) if as_json else event_line(e), flush=args.follow)
-                cursor = e.cursor
-            if not batch:
-                if not args.follow:
-                    return 0
-                await _sleep(0.25)
+        while show(batch := await engine.events(cursor, EVENTS_BATCH)):
+            if batch:
+                cursor = batch[-1].cursor
+            else:
+                await _sleep(FOLLOW_POLL)
+        return 0
 
     return _run(args, body, existing=True)
 

@@ -1,14 +1,34 @@
-"""How the CLI prints jobs: the stable JSON shapes scripts rely on, and the human text."""
+"""How the CLI prints jobs: the stable JSON shapes scripts rely on, and the human text.
+
+Every function reads fields by name only, so it prints the contract's models (what the engine
+answers) and the plain rows `jobdeck.storage.peek` reads (what the quick read commands answer)
+alike; the type aliases below name both. A status, category or outcome is a `StrEnum` in one and
+its text in the other, so it is printed through `str()`, which gives the text for both.
+"""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias, cast
 
-from jobdeck.core.contract import Attempt, Event, Job, Reason, Status, Step
-from jobdeck.core.engine import JobDetail, LineageNode, RetryExplanation
-from jobdeck.core.rerun import RerunReport
+if TYPE_CHECKING:
+    from jobdeck.core import contract
+    from jobdeck.core.contract import Status
+    from jobdeck.core.derived import RetryExplanation
+    from jobdeck.core.engine import JobDetail, LineageNode
+    from jobdeck.core.rerun import RerunReport
+    from jobdeck.storage import peek
+
+    Reason: TypeAlias = contract.Reason | peek.Reason
+    Job: TypeAlias = contract.Job | peek.Job
+    Attempt: TypeAlias = contract.Attempt | peek.Attempt
+    Event: TypeAlias = contract.Event | peek.Event
+    Step: TypeAlias = contract.Step | peek.Step
+    Retry: TypeAlias = RetryExplanation
+    Lineage: TypeAlias = LineageNode | peek.Lineage
+    Detail: TypeAlias = JobDetail | peek.Detail
 
 
 def iso(ts: float | None) -> str | None:
@@ -24,7 +44,7 @@ def reason_json(reason: Reason | None) -> dict[str, Any] | None:
     return {
         "code": reason.code,
         "message": reason.message,
-        "category": reason.category.value,
+        "category": str(reason.category),
         "gate": reason.gate,
         "retryable": reason.retryable,
         "evidence": reason.evidence,
@@ -37,7 +57,7 @@ def job_json(job: Job) -> dict[str, Any]:
         "id": job.id,
         "kind": job.kind,
         "payload": job.payload,
-        "status": job.status.value,
+        "status": str(job.status),
         "attempt": job.attempt,
         "max_attempts": job.max_attempts,
         "reason": reason_json(job.reason),
@@ -54,7 +74,7 @@ def attempt_json(a: Attempt) -> dict[str, Any]:
         "n": a.n,
         "started_at": iso(a.started_at),
         "finished_at": iso(a.finished_at),
-        "outcome": a.outcome.value,
+        "outcome": str(a.outcome),
         "reason": reason_json(a.reason),
     }
 
@@ -63,8 +83,8 @@ def event_json(e: Event) -> dict[str, Any]:
     shaped = {
         "cursor": e.cursor,
         "job_id": e.job_id,
-        "from": e.from_status.value if e.from_status else None,
-        "to": e.to_status.value,
+        "from": str(e.from_status) if e.from_status else None,
+        "to": str(e.to_status),
         "attempt": e.attempt,
         "reason_code": e.reason_code,
         "at": iso(e.at),
@@ -77,14 +97,15 @@ def event_json(e: Event) -> dict[str, Any]:
 def step_json(step: Step, job: Job) -> dict[str, Any]:
     """A step as `show --json` lists it; a compensation owed by a failed job is `pending`."""
     compensation: dict[str, Any] | None = None
-    state = step.compensation_state(job.status)
+    # Each kind of step takes the status of its own kind of job (a Status is its text).
+    state = step.compensation_state(cast("Status", job.status))
     if state is not None:
-        compensation = {"status": state.value, "attempts": step.compensation_attempts}
+        compensation = {"status": str(state), "attempts": step.compensation_attempts}
         if step.compensation_reason is not None:
             compensation["reason"] = reason_json(step.compensation_reason)
     return {
         "name": step.name,
-        "status": step.status.value,
+        "status": str(step.status),
         "result": step.result,
         "attempt": step.attempt,
         "reason": reason_json(step.reason),
@@ -92,7 +113,7 @@ def step_json(step: Step, job: Job) -> dict[str, Any]:
     }
 
 
-def retry_json(r: RetryExplanation) -> dict[str, Any]:
+def retry_json(r: Retry) -> dict[str, Any]:
     return {
         "classification": r.classification,
         "attempt": r.attempt,
@@ -104,16 +125,16 @@ def retry_json(r: RetryExplanation) -> dict[str, Any]:
     }
 
 
-def lineage_json(node: LineageNode) -> dict[str, Any]:
+def lineage_json(node: Lineage) -> dict[str, Any]:
     return {
         "id": node.job.id,
-        "status": node.job.status.value,
-        "verdict": node.verdict.verdict.value if node.verdict else None,
+        "status": str(node.job.status),
+        "verdict": str(node.verdict.verdict) if node.verdict else None,
         "reruns": [lineage_json(child) for child in node.reruns],
     }
 
 
-def detail_json(d: JobDetail) -> dict[str, Any]:
+def detail_json(d: Detail) -> dict[str, Any]:
     """The `show --json` document: the job, every attempt, steps, retry decision, lineage."""
     return job_json(d.job) | {
         "attempts": [attempt_json(a) for a in d.attempts],
@@ -123,18 +144,18 @@ def detail_json(d: JobDetail) -> dict[str, Any]:
     }
 
 
-def lineage_lines(node: LineageNode, focus: str, depth: int = 0) -> list[str]:
+def lineage_lines(node: Lineage, focus: str, depth: int = 0) -> list[str]:
     """The rerun tree as indented lines, the job being shown marked with an arrow."""
     mark = "→" if node.job.id == focus else " "
-    verdict = f"  {node.verdict.verdict.value}" if node.verdict else ""
-    line = f"  {mark} {'  ' * depth}{node.job.id}  {node.job.status.value}{verdict}"
+    verdict = f"  {node.verdict.verdict}" if node.verdict else ""
+    line = f"  {mark} {'  ' * depth}{node.job.id}  {node.job.status}{verdict}"
     out = [line]
     for child in node.reruns:
         out += lineage_lines(child, focus, depth + 1)
     return out
 
 
-def detail_text(d: JobDetail) -> str:
+def detail_text(d: Detail) -> str:
     """The human form of `show`."""
     lines = [job_text(d.job, d.attempts, d.explanation)]
     if d.steps:
@@ -144,9 +165,7 @@ def detail_text(d: JobDetail) -> str:
             comp = shaped["compensation"]
             undo = f"  compensation {comp['status']} ({comp['attempts']} tries)" if comp else ""
             why = f"  {reason_line(step.reason)}" if step.reason else ""
-            lines.append(
-                f"  {step.name:<12} {step.status.value:<6} attempt {step.attempt}{undo}{why}"
-            )
+            lines.append(f"  {step.name:<12} {step.status:<6} attempt {step.attempt}{undo}{why}")
     if d.lineage and (d.lineage.reruns or d.lineage.job.id != d.job.id):
         lines.append("lineage")
         lines += lineage_lines(d.lineage, d.job.id)
@@ -157,14 +176,19 @@ def report_json(r: RerunReport) -> dict[str, Any]:
     return {
         "id": r.id,
         "rerun_of": r.rerun_of,
-        "status": r.status.value,
-        "verdict": r.verdict.value,
+        "status": str(r.status),
+        "verdict": str(r.verdict),
         "diff": r.diff,
     }
 
 
+# One encoder for every line: `json.dumps` with options builds a new one per call, which is a
+# third of the time `events` takes to print a long log.
+_COMPACT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
 def dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return _COMPACT.encode(value)
 
 
 def pretty(value: Any) -> str:
@@ -173,24 +197,23 @@ def pretty(value: Any) -> str:
 
 def reason_line(reason: Reason) -> str:
     where = f" by the {reason.gate} gate" if reason.gate else ""
-    return f"{reason.code} ({reason.category.value}{where}): {reason.message}"
+    return f"{reason.code} ({reason.category}{where}): {reason.message}"
 
 
 def job_line(job: Job) -> str:
     """One row of `list`."""
     tail = f"  {reason_line(job.reason)}" if job.reason else ""
     return (
-        f"{job.id}  {job.status.value:<7}  {job.kind:<14}  "
-        f"attempt {job.attempt}/{job.max_attempts}{tail}"
+        f"{job.id}  {job.status:<7}  {job.kind:<14}  attempt {job.attempt}/{job.max_attempts}{tail}"
     )
 
 
-def job_text(job: Job, attempts: list[Attempt], explanation: str) -> str:
+def job_text(job: Job, attempts: Sequence[Attempt], explanation: str) -> str:
     """The human form of `show`."""
     lines = [
         f"job       {job.id}",
         f"kind      {job.kind}",
-        f"status    {job.status.value}  (attempt {job.attempt} of {job.max_attempts})",
+        f"status    {job.status}  (attempt {job.attempt} of {job.max_attempts})",
         f"created   {iso(job.created_at)}   updated {iso(job.updated_at)}",
         f"key       {job.idempotency_key}",
     ]
@@ -202,17 +225,17 @@ def job_text(job: Job, attempts: list[Attempt], explanation: str) -> str:
             lines.append(f"evidence  {dumps(job.reason.evidence)}")
     lines.append(f"retry     {explanation}")
     lines.append(f"payload   {dumps(job.payload)}")
-    if job.status is Status.DONE:
+    if job.status == "done":
         lines.append(f"result    {dumps(job.result)}")
     lines.append("attempts" if attempts else "attempts  none yet")
     for a in attempts:
         took = f"{a.finished_at - a.started_at:.3f} s" if a.finished_at else "running"
         why = f"  {reason_line(a.reason)}" if a.reason else ""
-        lines.append(f"  #{a.n}  {iso(a.started_at)}  {took:>10}  {a.outcome.value}{why}")
+        lines.append(f"  #{a.n}  {iso(a.started_at)}  {took:>10}  {a.outcome}{why}")
     return "\n".join(lines)
 
 
 def event_line(e: Event) -> str:
-    src = e.from_status.value if e.from_status else "new"
+    src = e.from_status or "new"
     code = f"  {e.reason_code}" if e.reason_code else ""
-    return f"{e.cursor:>8}  {iso(e.at)}  {e.job_id}  {src}->{e.to_status.value}  #{e.attempt}{code}"
+    return f"{e.cursor:>8}  {iso(e.at)}  {e.job_id}  {src}->{e.to_status}  #{e.attempt}{code}"

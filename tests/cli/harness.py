@@ -76,6 +76,20 @@ def jobdeck(
     return Ran(proc.returncode, proc.stdout.decode(), proc.stderr.decode())
 
 
+def imports(db: Path | str, *args: str) -> list[str]:
+    """Every module the command imports, in order (`python -X importtime`); it must succeed."""
+    ran = subprocess.run(
+        [sys.executable, "-X", "importtime", *command(db, *args)[1:]],
+        capture_output=True,
+        text=True,
+        env=run_env(),
+        check=False,
+    )
+    assert ran.returncode == 0, ran.stderr
+    assert ran.stdout, args
+    return [line.split("|")[-1].strip() for line in ran.stderr.splitlines()]
+
+
 def spawn(
     db: Path | str,
     *args: str,

@@ -11,6 +11,7 @@ from tests.cli.conftest import Populated
 from tests.cli.harness import (
     assert_one_error,
     finish,
+    imports,
     jobdeck,
     query,
     reaped,
@@ -149,14 +150,6 @@ def test_help_lists_every_command(tmp_path: Path) -> None:
 
 def test_plain_commands_do_not_import_textual(populated: Populated) -> None:
     for args in (["status"], ["show", populated.denied, "--json"]):
-        ran = subprocess.run(
-            [sys.executable, "-X", "importtime", "-m", "jobdeck.tui", "--db", populated.db, *args],
-            capture_output=True,
-            text=True,
-            env=run_env(),
-            check=False,
-        )
-        assert ran.returncode == 0, ran.stderr
-        imported = [line.split("|")[-1].strip() for line in ran.stderr.splitlines()]
+        imported = imports(populated.db, *args)
         assert "jobdeck.tui.cli" in imported
         assert not [m for m in imported if m.split(".")[0] == "textual"], args
