@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from tests.cli.harness import query
@@ -78,7 +78,15 @@ def test_any_json_value_is_stored_exactly_or_refused_in_one_line(
 @FUZZ
 @given(text=st.text(ANY_CHAR.filter(lambda c: c != "\x00"), max_size=40))
 def test_any_argument_text_is_a_payload_or_one_line(db: Path, text: str) -> None:
+    assume(text != "--")  # the end of the options, as in every command (the test below)
     check_submit(db, text, lambda: cli(db, "submit", "demo.echo", text))
+
+
+def test_a_double_dash_ends_the_options_and_a_payload_may_follow_it(db: Path) -> None:
+    ran = cli(db, "submit", "demo.echo", "--", '{"after": "--"}')
+    assert ran.code == 0 and stored_payload(db, ran.out.strip()) == {"after": "--"}
+    ran = cli(db, "submit", "demo.echo", "--")
+    assert ran.code == 0 and stored_payload(db, ran.out.strip()) == {}  # no payload: {}
 
 
 @FUZZ
