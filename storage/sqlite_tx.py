@@ -61,9 +61,10 @@ def begin_write(conn: sqlite3.Connection, wait: float) -> None:
             conn.execute(q.BEGIN_WRITE)
             return
         except sqlite3.OperationalError as exc:
-            if not is_busy(exc) or time.monotonic() + pause > deadline:
+            left = deadline - time.monotonic()
+            if not is_busy(exc) or left <= 0:
                 raise
-        time.sleep(pause)
+        time.sleep(min(pause, left))  # the last try comes at the deadline, not before it
         pause = min(pause * 2, MAX_PAUSE)
 
 
