@@ -1,17 +1,22 @@
 """What the main screen shows, read from the engine each tick; drawing it is the screen's job.
 
-The feed follows the events log by cursor: a tick with no new events reads nothing but the
-worker count, and a tick with events reloads counts and only the visible page of the panes whose
-statuses those events touched. Nothing here loads all the rows of a status.
+The feed follows the events log by cursor: a tick with no new events reads the last cursor and
+the worker count and nothing else; a tick with events reloads counts and only the visible page of
+the panes whose statuses those events touched; a tick that finds more events than it would read
+(a busy engine) skips them and reloads every pane. Nothing here loads all the rows of a status.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from jobdeck.core import Engine, Job, Status
+
+T = TypeVar("T")
 
 # Workers refresh their row every lease/3 (10 s for the default 30 s lease): a worker seen in the
 # last 15 s is alive.
@@ -19,6 +24,11 @@ WORKER_SEEN_WITHIN = 15.0
 RATE_WINDOW = 5.0
 EVENTS_PER_TICK = 500
 PANE_ORDER = (Status.QUEUED, Status.RUNNING, Status.DONE, Status.FAILED)
+
+
+async def _same(value: T) -> T:
+    """A read that is not needed this tick, in the shape of one."""
+    return value
 
 
 @dataclass(frozen=True)
@@ -48,51 +58,57 @@ class Feed:
     groups_wanted: bool = False
     cursor: int | None = None
     counts: dict[Status, int] = field(default_factory=dict)
+    _stale: bool = True  # every pane is read on the next poll
     _finished: deque[tuple[float, int]] = field(default_factory=deque)
 
     def invalidate(self) -> None:
-        """Reload every pane on the next poll (the filter or the pane sizes changed)."""
-        self.cursor = None
+        """Read every pane on the next poll (the filter or the pane sizes changed), even when a
+        poll under way as this is called ends first: it may have read with the old filter."""
+        self._stale = True
 
     async def poll(self, queries: Mapping[Status, PaneQuery]) -> Snapshot:
         """Read what changed since the last poll. Raises JobdeckError (e.g. StorageError)."""
         engine = self.engine
         now = engine.clock()
-        touched: set[Status]
-        if self.cursor is None:
-            self.cursor = await engine.store.last_cursor()
+        touched: set[Status] = set()
+        stale, self._stale = self._stale, False
+        last = await engine.store.last_cursor()
+        if stale or self.cursor is None or last - self.cursor >= EVENTS_PER_TICK:
+            # Stale, or far behind: skip to the end rather than replay; every pane reloads.
+            self.cursor = last
             touched = set(PANE_ORDER)
-        else:
+        elif last != self.cursor:
             events = await engine.events(since=self.cursor, limit=EVENTS_PER_TICK)
-            touched = set()
             for event in events:
                 touched.add(event.to_status)
                 if event.from_status is not None:
                     touched.add(event.from_status)
             if events:
                 self.cursor = events[-1].cursor
-            if len(events) == EVENTS_PER_TICK:
-                # Far behind: skip to the end rather than replay; every pane reloads anyway.
-                self.cursor = await engine.store.last_cursor()
-                touched = set(PANE_ORDER)
-        if touched or not self.counts:
-            self.counts = await engine.counts()
-        pages: dict[Status, list[Job]] = {}
-        for status in PANE_ORDER:
-            query = queries.get(status)
-            if status in touched and query is not None:
-                page = await engine.page(
-                    status,
-                    limit=max(1, query.limit),
-                    text=self.text or None,
-                    newest_first=query.newest_first,
-                )
-                pages[status] = page.jobs
-        groups = None
-        if self.groups_wanted and Status.FAILED in touched:
-            groups = await engine.store.failure_groups()
-        workers = await engine.store.workers_alive(now, WORKER_SEEN_WITHIN)
-        return Snapshot(now, dict(self.counts), pages, workers, self._rate(now), groups)
+        # The reads below do not depend on each other: asked together, they queue on the
+        # store's connection at once instead of one wake-up of this loop after each.
+        wanted = [status for status in PANE_ORDER if status in touched and status in queries]
+        pages_read = asyncio.gather(*(self._page(status, queries[status]) for status in wanted))
+        counts, workers, groups, pages = await asyncio.gather(
+            engine.counts() if touched or not self.counts else _same(self.counts),
+            engine.store.workers_alive(now, WORKER_SEEN_WITHIN),
+            engine.store.failure_groups()
+            if self.groups_wanted and Status.FAILED in touched
+            else _same(None),
+            pages_read,
+        )
+        self.counts = counts
+        jobs = dict(zip(wanted, pages, strict=True))
+        return Snapshot(now, dict(counts), jobs, workers, self._rate(now), groups)
+
+    async def _page(self, status: Status, query: PaneQuery) -> list[Job]:
+        page = await self.engine.page(
+            status,
+            limit=max(1, query.limit),
+            text=self.text or None,
+            newest_first=query.newest_first,
+        )
+        return page.jobs
 
     def _rate(self, now: float) -> float:
         """Jobs finished (done or failed) per second over the last few seconds."""

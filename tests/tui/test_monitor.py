@@ -15,7 +15,6 @@ from monitor_scenario import (
     Ids,
     finish_all,
 )
-from textual.widgets import DataTable
 
 from jobdeck.core import Status
 from jobdeck.tui.app import JobdeckApp
@@ -37,19 +36,17 @@ def pane(app: JobdeckApp, status: Status) -> JobPane:
 
 
 def row_ids(app: JobdeckApp, status: Status) -> list[str]:
-    table = pane(app, status).table
-    return [str(key.value) for key in table.rows]
+    return pane(app, status).table.keys
 
 
 def row_text(app: JobdeckApp, status: Status, job_id: str) -> str:
-    table: DataTable[object] = pane(app, status).table
-    return " ".join(str(cell) for cell in table.get_row(job_id))
+    return " ".join(str(cell) for cell in pane(app, status).table.cells(job_id))
 
 
 def select(app: JobdeckApp, status: Status, job_id: str) -> None:
     p = pane(app, status)
     p.table.focus()
-    p.table.move_cursor(row=row_ids(app, status).index(job_id), animate=False)
+    p.table.move_cursor(row_ids(app, status).index(job_id))
 
 
 async def test_each_pane_shows_its_count_and_rows(make_app: MakeApp) -> None:

@@ -1,7 +1,9 @@
 """The main screen: the status line, four live panes, the filter bar and the footer.
 
 Each tick asks the feed what changed and hands the answer to the panes; the keys here turn the
-selected job into operator actions.
+selected job into operator actions. The first data is read before the screen is first drawn, so
+the first paint already shows it; the filter bar is mounted, and the dialogs and the detail
+screen imported, when first wanted.
 """
 
 from __future__ import annotations
@@ -20,18 +22,13 @@ from textual.widgets import Footer
 from jobdeck.core import Job, JobdeckError, Status
 from jobdeck.tui.feed import PANE_ORDER, Feed, PaneQuery, Snapshot
 from jobdeck.tui.messages import FilterChanged, FilterDone, GroupChosen, JobChosen
-from jobdeck.tui.operator import FaultRequest
-from jobdeck.tui.screens.confirm import ConfirmScreen
-from jobdeck.tui.screens.detail import DetailScreen
-from jobdeck.tui.screens.fault import FaultScreen
-from jobdeck.tui.screens.submit import SubmitScreen
-from jobdeck.tui.widgets.failure_groups import FailureGroups
 from jobdeck.tui.widgets.filter_bar import FilterBar
 from jobdeck.tui.widgets.job_pane import JobPane
 from jobdeck.tui.widgets.status_bar import StatusBar
 
 if TYPE_CHECKING:
     from jobdeck.tui.app import JobdeckApp
+    from jobdeck.tui.operator import FaultRequest
 
 WRITES = {"force_fault", "rerun", "submit"}
 WIDE, NARROW = 150, 70
@@ -52,6 +49,10 @@ class MainScreen(Screen[None]):
         super().__init__(id="main")
         self.feed = Feed(self.jobdeck.engine)
         self._busy = False
+        self._again = False
+        self._filter: FilterBar | None = None  # mounted when first wanted
+        self._panes = {status: JobPane(status) for status in PANE_ORDER}
+        self._status_bar = StatusBar(self.jobdeck.db_label, mode=self.jobdeck.mode_label)
         self._last_error = ""
         self._pane = Status.QUEUED
 
@@ -60,46 +61,65 @@ class MainScreen(Screen[None]):
         return cast("JobdeckApp", self.app)
 
     def compose(self) -> ComposeResult:
-        yield StatusBar(self.jobdeck.db_label, mode=self.jobdeck.mode_label)
+        self._fit(self.app.size.width)  # before the first layout, so it is the only one
+        yield self._status_bar
         with Container(id="panes"):
-            for status in PANE_ORDER:
-                yield JobPane(status)
-        yield FilterBar()
+            yield from self._panes.values()
         yield Footer()
 
-    def on_mount(self) -> None:
+    async def on_mount(self) -> None:
         self.pane(Status.QUEUED).focus_pane()
-        self.refresh_data()
+        # Awaited here, while the app holds its first paint, so that paint shows the data.
+        await self._poll()
         if self.jobdeck.tick:
-            self.set_interval(self.jobdeck.tick, self.refresh_data)
+            self.set_interval(self.jobdeck.tick, self._tick)
 
     # -- data ----------------------------------------------------------------------------------
     def pane(self, status: Status) -> JobPane:
-        return self.query_one(f"#pane-{status.value}", JobPane)
+        return self._panes[status]
+
+    def _tick(self) -> None:
+        if not self._busy:  # a tick that finds the last poll still under way leaves it be
+            self.refresh_data()
 
     @work(group="feed")
     async def refresh_data(self) -> None:
-        """Poll the feed once; a tick that finds the previous one still busy does nothing."""
+        """Poll the feed; asked while a poll is under way, poll once more when it ends (an
+        action's change or a new filter is never left unread)."""
+        await self._poll()
+
+    async def _poll(self) -> None:
         if self._busy:
+            self._again = True
             return
         self._busy = True
         try:
-            queries = {
-                p.status: PaneQuery(p.visible_rows, p.newest_first) for p in self.query(JobPane)
-            }
+            self._again = True
+            while self._again:
+                self._again = False
+                await self._poll_once()
+        finally:
+            self._busy = False
+
+    async def _poll_once(self) -> None:
+        # Before the first layout a pane's height is unknown: ask for a screenful, which
+        # covers any pane; the table shows what fits.
+        queries = {
+            pane.status: PaneQuery(pane.visible_rows or self.app.size.height, pane.newest_first)
+            for pane in self._panes.values()
+        }
+        try:
             snapshot = await self.feed.poll(queries)
         except JobdeckError as err:
             if str(err) != self._last_error:  # one notification per distinct trouble
                 self._last_error = str(err)
                 self.notify(str(err), severity="error", title="jobdeck")
             return
-        finally:
-            self._busy = False
         self._last_error = ""
         self.show(snapshot)
 
     def show(self, snapshot: Snapshot) -> None:
-        self.query_one(StatusBar).show(snapshot.workers, snapshot.rate)
+        self._status_bar.show(snapshot.workers, snapshot.rate)
         for status in PANE_ORDER:
             pane = self.pane(status)
             pane.set_count(snapshot.counts.get(status, 0), self.feed.text)
@@ -107,20 +127,28 @@ class MainScreen(Screen[None]):
                 pane.show(snapshot.pages[status], snapshot.now)
             else:
                 pane.tick(snapshot.now)
-        if snapshot.groups is not None:
-            self.query_one(FailureGroups).show(snapshot.groups)
+        groups = self.pane(Status.FAILED).groups
+        if snapshot.groups is not None and groups is not None:
+            groups.show(snapshot.groups)
 
     def reload(self) -> None:
         """Read every pane again on the next poll, and poll now."""
         self.feed.invalidate()
         self.refresh_data()
 
-    def on_resize(self, event: Resize) -> None:
-        width = event.size.width
+    def _fit(self, width: int) -> None:
         self.set_class(width >= WIDE, "-wide")
         self.set_class(width < NARROW, "-narrow")
+
+    def on_resize(self, event: Resize) -> None:
+        self._fit(event.size.width)
         # Page sizes follow the panes' heights, known once this size is laid out.
-        self.call_after_refresh(self.reload)
+        self.call_after_refresh(self._fill)
+
+    def _fill(self) -> None:
+        """Reload when a pane grew taller than the page it holds."""
+        if any(pane.needs_more for pane in self._panes.values()):
+            self.reload()
 
     # -- selection -----------------------------------------------------------------------------
     def on_descendant_focus(self, event: DescendantFocus) -> None:
@@ -129,6 +157,11 @@ class MainScreen(Screen[None]):
             node = node.parent
         if node is not None:
             self._pane = node.status
+
+    def _selected_code(self) -> str | None:
+        """The reason code under the cursor of the Failed pane's group view."""
+        groups = self.pane(Status.FAILED).groups
+        return None if groups is None else groups.selected_code
 
     def current_pane(self) -> JobPane:
         """The pane that has (or last had) the focus."""
@@ -150,19 +183,26 @@ class MainScreen(Screen[None]):
     def action_open_detail(self) -> None:
         pane = self.current_pane()
         if pane.grouped:
-            code = self.query_one(FailureGroups).selected_code
+            code = self._selected_code()
             if code is not None:
                 self.post_message(GroupChosen(code))
             return
         job = self._need_job()
         if job is not None:
-            self.app.push_screen(DetailScreen(job.id))
+            self._open_detail(job.id)
 
     @on(JobChosen)
     def _job_chosen(self, event: JobChosen) -> None:
-        self.app.push_screen(DetailScreen(event.job_id))
+        self._open_detail(event.job_id)
+
+    def _open_detail(self, job_id: str) -> None:
+        from jobdeck.tui.screens.detail import DetailScreen
+
+        self.app.push_screen(DetailScreen(job_id))
 
     def action_force_fault(self) -> None:
+        from jobdeck.tui.screens.fault import FaultScreen
+
         operator = self.jobdeck.operator
         if operator.refuse_fault():
             return
@@ -191,10 +231,12 @@ class MainScreen(Screen[None]):
         rerun = await self.jobdeck.operator.rerun(job_id)
         if rerun is not None:
             self.refresh_data()
-            await self.app.push_screen(DetailScreen(rerun.id))
+            self._open_detail(rerun.id)
 
     def _confirm_retry_group(self) -> None:
-        code = self.query_one(FailureGroups).selected_code
+        from jobdeck.tui.screens.confirm import ConfirmScreen
+
+        code = self._selected_code()
         if code is None:
             self.notify("No failure group to retry.", severity="warning")
             return
@@ -213,6 +255,8 @@ class MainScreen(Screen[None]):
         self.reload()
 
     def action_submit(self) -> None:
+        from jobdeck.tui.screens.submit import SubmitScreen
+
         if self.jobdeck.operator.refuse_write():
             return
         screen = SubmitScreen(self.jobdeck.engine.registry, self.jobdeck.operator.submit)
@@ -231,8 +275,15 @@ class MainScreen(Screen[None]):
     async def _export(self, job_id: str) -> None:
         await self.jobdeck.operator.export(job_id)
 
-    def action_filter(self) -> None:
-        bar = self.query_one(FilterBar)
+    async def filter_bar(self) -> FilterBar:
+        """The filter bar, mounted above the footer the first time it is wanted."""
+        if self._filter is None:
+            self._filter = FilterBar()
+            await self.mount(self._filter, before=self.query_one(Footer))
+        return self._filter
+
+    async def action_filter(self) -> None:
+        bar = await self.filter_bar()
         bar.add_class("-active")
         bar.focus()
 
@@ -242,24 +293,23 @@ class MainScreen(Screen[None]):
         self.reload()
 
     @on(FilterDone)
-    def _filter_done(self) -> None:
-        bar = self.query_one(FilterBar)
+    async def _filter_done(self) -> None:
+        bar = await self.filter_bar()
         bar.set_class(bool(bar.value.strip()), "-active")
         self.current_pane().focus_pane()
 
-    def action_group(self) -> None:
+    async def action_group(self) -> None:
         failed = self.pane(Status.FAILED)
-        failed.grouped = not failed.grouped
+        await failed.show_groups(not failed.grouped)
         self.feed.groups_wanted = failed.grouped
-        failed.focus_pane()
         self.reload()
 
     @on(GroupChosen)
-    def _group_chosen(self, event: GroupChosen) -> None:
+    async def _group_chosen(self, event: GroupChosen) -> None:
         failed = self.pane(Status.FAILED)
         failed.grouped = False
         self.feed.groups_wanted = False
-        bar = self.query_one(FilterBar)
+        bar = await self.filter_bar()
         bar.value = event.code  # posts FilterChanged, which reloads
         bar.add_class("-active")
         failed.focus_pane()

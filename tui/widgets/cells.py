@@ -63,8 +63,13 @@ def span(seconds: float) -> str:
     return f"{days}d{hours:02d}"
 
 
+def category_words(cat: Category) -> tuple[str, str]:
+    """A category's label and the colour it is drawn in."""
+    return CATEGORY_LABEL.get(cat, cat.value), CATEGORY_STYLE[cat]
+
+
 def category(cat: Category) -> Text:
-    return Text(CATEGORY_LABEL.get(cat, cat.value), style=CATEGORY_STYLE[cat])
+    return Text(*category_words(cat))
 
 
 def status(value: Status) -> Text:

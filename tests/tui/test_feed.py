@@ -1,0 +1,70 @@
+"""The feed behind the main screen: what a tick reads, by what changed since the last one."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from monitor_scenario import Clock, Ids, open_engine
+
+from jobdeck.core import Engine, Status
+from jobdeck.tui import feed as feed_module
+from jobdeck.tui.feed import PANE_ORDER, Feed, PaneQuery
+
+QUERIES = {status: PaneQuery(10, newest_first=True) for status in PANE_ORDER}
+
+
+@pytest.fixture
+async def engine(scene: tuple[Path, Clock, Ids]) -> AsyncIterator[Engine]:
+    engine = await open_engine(*scene)
+    try:
+        yield engine
+    finally:
+        await engine.store.close()
+
+
+async def test_the_first_poll_reads_every_pane(engine: Engine) -> None:
+    snapshot = await Feed(engine).poll(QUERIES)
+    assert set(snapshot.pages) == set(PANE_ORDER)
+    assert snapshot.counts == {
+        Status.QUEUED: 2,
+        Status.RUNNING: 1,
+        Status.DONE: 5,
+        Status.FAILED: 3,
+    }
+
+
+async def test_a_tick_without_events_reads_no_page(engine: Engine) -> None:
+    feed = Feed(engine)
+    await feed.poll(QUERIES)
+    snapshot = await feed.poll(QUERIES)
+    assert snapshot.pages == {}
+    assert snapshot.counts[Status.DONE] == 5
+
+
+async def test_a_tick_reads_the_panes_its_events_touched(engine: Engine) -> None:
+    feed = Feed(engine)
+    await feed.poll(QUERIES)
+    await engine.submit("demo.echo", {"n": 42})
+    snapshot = await feed.poll(QUERIES)
+    assert set(snapshot.pages) == {Status.QUEUED}
+    assert snapshot.counts[Status.QUEUED] == 3
+
+
+async def test_a_tick_far_behind_skips_the_events_and_reads_every_pane(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    feed = Feed(engine)
+    await feed.poll(QUERIES)
+    monkeypatch.setattr(feed_module, "EVENTS_PER_TICK", 2)
+
+    async def no_events(since: int = 0, limit: int = 500) -> list[object]:
+        raise AssertionError("a tick far behind reads no events")
+
+    monkeypatch.setattr(engine, "events", no_events)
+    for n in range(3):
+        await engine.submit("demo.echo", {"n": 100 + n})
+    snapshot = await feed.poll(QUERIES)
+    assert set(snapshot.pages) == set(PANE_ORDER)
+    assert feed.cursor == await engine.store.last_cursor()
