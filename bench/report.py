@@ -208,11 +208,21 @@ EXPLAINED = """
   is `python -c pass` timed the same way: Python's own start-up, which no command can beat.
   `events` prints the whole log (about 3,100 lines). `python -m bench.cli` runs these alone.
 - **monitor**: a process of its own opens the filled database read-only. First paint is the
-  Textual app started headless (`App.run_test`), from before its import to the first data drawn;
-  the app tick is a reload of every pane (reads and redraw); the reads-only tick is one
-  `Feed.poll` with every pane invalidated (the worst case; a tick with no new events reads only
-  the worker count); failure groups is the read behind the failures pane; RSS is the process's
-  peak.
+  Textual app started headless (`App.run_test`), from before its import (and before the store is
+  opened) to the first frame drawn whose four pane titles show the store's counts, each pane
+  with its first page; "until the app is idle" goes on until every startup task has finished
+  (Textual's footer rebuilds itself after the first frame). A tick is the CPU time from a
+  refresh to its repaint: "every pane reloaded" is the worst case (reads and redraw of all four
+  panes), "no new events" is what most ticks of an idle or slow engine cost. The reads-only tick
+  is one `Feed.poll` with every pane invalidated; failure groups is the read behind the failures
+  pane; RSS is the process's peak.
+- **keep-up** (`python -m bench.keepup`): the real `jobdeck tui --read-only` in a 160×48 tmux
+  terminal with a 1 s tick, while this process submits about 1,000 no-op jobs a second and a
+  `jobdeck worker` process runs them. The monitor's CPU is read from /proc over a 20 s window;
+  twice a second its screen is captured and the finished count it shows is compared with the
+  counts the store held (sampled every 0.1 s): the row is how far behind the oldest count shown
+  was. After the load stops and the queue drains, the four counts shown must equal
+  `jobdeck status`.
 
 ## What limits the figures
 
