@@ -579,7 +579,7 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 def cmd_events(args: argparse.Namespace) -> int:
     from jobdeck.core.errors import InvalidInput
-    from jobdeck.tui.render import dumps, event_json, event_line
+    from jobdeck.tui.render import event_json_line, event_line
 
     as_json = args.json or not sys.stdout.isatty()
 
@@ -589,7 +589,7 @@ def cmd_events(args: argparse.Namespace) -> int:
     def show(batch: Sequence[Event]) -> bool:
         """Print a batch of events; whether to read again (more may follow)."""
         if batch:  # one write a batch: a print per line costs more than the line
-            lines = [dumps(event_json(e)) if as_json else event_line(e) for e in batch]
+            lines = [event_json_line(e) if as_json else event_line(e) for e in batch]
             print("\n".join(lines), flush=args.follow)
         return bool(batch) or args.follow
 
