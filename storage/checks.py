@@ -4,13 +4,11 @@ insert applies: written once here so SQLite and PostgreSQL cannot drift apart.""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Final, NoReturn, TypeVar
+from typing import Final, TypeVar
 
 from jobdeck.core.contract import TRANSITIONS, Job, Status
-from jobdeck.core.errors import InvalidInput, NotFound, TransitionError
+from jobdeck.core.errors import InvalidInput, TransitionError
 from jobdeck.core.store import Change
-from jobdeck.storage.queries import ID_MAX as ID_MAX  # the backends read it from here
-from jobdeck.storage.queries import MIN_FIND
 
 T = TypeVar("T")
 
@@ -44,35 +42,12 @@ def changes(batch: Sequence[Change]) -> None:
             )
 
 
-def find_prefix(prefix: str) -> None:
-    if len(prefix) < MIN_FIND:
-        raise InvalidInput(f"give at least {MIN_FIND} characters of a job id, not {prefix!r}.")
-    if "\x00" in prefix:  # no id holds a NUL, and LIKE would stop reading the pattern there
-        raise NotFound(f"no job id is, starts or ends with {prefix!r}.")
-
-
-def not_one(prefix: str, ids: set[str]) -> NoReturn:
-    """A prefix lookup that matched no id, or several."""
-    if not ids:
-        raise NotFound(f"no job id is, starts or ends with {prefix}.")
-    raise InvalidInput(f"{prefix} matches more than one job id; give more characters.")
-
-
 def page_args(limit: int, text: str | None) -> bool:
     """Refuse a page of no rows; returns False when `text` can match no job at all (a NUL: no
     job holds one, and LIKE would stop reading the pattern there)."""
     if limit < 1:
         raise InvalidInput(f"a page holds at least one job, not {limit}.")
     return not (text and "\x00" in text)
-
-
-def escape_like(text: str) -> str:
-    """`text` as a literal inside a LIKE pattern whose escape character is a backslash."""
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-def like_anywhere(text: str | None) -> str | None:
-    return None if not text else f"%{escape_like(text)}%"
 
 
 def dedupe(jobs: Sequence[Job], held: Mapping[str, T]) -> tuple[list[Job | T], list[Job]]:

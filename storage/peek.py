@@ -12,17 +12,19 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Sequence
-from typing import Any, Final, NamedTuple
+from collections.abc import Callable, Sequence
+from typing import Any, Final, NamedTuple, TypeVar
 
 from jobdeck.core.derived import RetryExplanation, compensation_state, explain, rerun_changes
-from jobdeck.core.errors import InvalidInput, NotFound, StorageError
+from jobdeck.core.errors import NotFound, StorageError
+from jobdeck.storage import lookup
 from jobdeck.storage import queries as q
 from jobdeck.storage.schema_version import LATEST
 from jobdeck.storage.sqlite_errors import storage_error
 from jobdeck.storage.sqlite_files import MEMORY, check_path, read_only_uri, refuse_newer
 
 Row = tuple[Any, ...]
+T = TypeVar("T")
 
 STATUSES: Final = ("queued", "running", "done", "failed")
 BUSY_MS: Final = 5000
@@ -178,8 +180,11 @@ class Peek:
         self.close()
 
     def _rows(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[Row]:
+        return self._read(lambda conn: conn.execute(sql, params).fetchall())
+
+    def _read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         try:
-            return self._conn.execute(sql, params).fetchall()
+            return fn(self._conn)
         except sqlite3.Error as exc:
             raise storage_error(exc, self.path) from exc
 
@@ -190,7 +195,7 @@ class Peek:
 
     def page(self, status: str, *, limit: int, kind: str | None = None) -> list[Job]:
         """The newest `limit` jobs of one status (of one kind), as SqliteStore.page reads them."""
-        params = {"status": status, "after": q.ID_MAX, "kind": kind, "pattern": None}
+        params = {"status": status, "after": lookup.ID_MAX, "kind": kind, "pattern": None}
         return [_job(row) for row in self._rows(q.PAGE_NEWEST, params | {"limit": limit})]
 
     def events(self, since: int, limit: int) -> list[Event]:
@@ -206,20 +211,11 @@ class Peek:
         """SqliteStore.find: the job whose id is `text`, or the one job whose id starts or ends
         with it (at least four characters). Raises NotFound, or InvalidInput when it is short or
         ambiguous."""
-        if len(text) < q.MIN_FIND:
-            raise InvalidInput(f"give at least {q.MIN_FIND} characters of a job id, not {text!r}.")
-        if "\x00" in text:  # no id holds a NUL, and LIKE would stop reading the pattern there
-            raise NotFound(f"no job id is, starts or ends with {text!r}.")
-        exact = self._rows(q.SELECT_JOB, (text,))
-        if exact:
-            return _job(exact[0])
-        ids = {row[0] for row in self._rows(q.SELECT_IDS_IN_RANGE, (text, text + q.ID_MAX))}
-        ids |= {row[0] for row in self._rows(q.SELECT_IDS_LIKE, ("%" + _escape_like(text),))}
-        if len(ids) == 1:
-            return self.get(ids.pop())
-        if not ids:
-            raise NotFound(f"no job id is, starts or ends with {text}.")
-        raise InvalidInput(f"{text} matches more than one job id; give more characters.")
+        lookup.check_fragment(text)
+        found = self._read(lambda conn: lookup.find_row(conn, text))
+        if isinstance(found, tuple):
+            return _job(found)
+        lookup.not_one(text, found)
 
     def attempts(self, job_id: str) -> list[Attempt]:
         return [_attempt(row) for row in self._rows(q.SELECT_ATTEMPTS, (job_id,))]
@@ -326,11 +322,6 @@ def _step(row: Row) -> Step:
         tries,
         _reason(undo_reason),
     )
-
-
-def _escape_like(text: str) -> str:
-    """`text` as a literal inside a LIKE pattern whose escape character is a backslash."""
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 # -- opening ---------------------------------------------------------------------------------------

@@ -30,7 +30,7 @@ from jobdeck.core.contract import (
 )
 from jobdeck.core.errors import NotFound, StorageError
 from jobdeck.core.store import Change, Claimed, Page, Store
-from jobdeck.storage import checks
+from jobdeck.storage import checks, lookup
 from jobdeck.storage import postgres_queries as q
 from jobdeck.storage import postgres_tx as tx
 from jobdeck.storage.postgres_errors import (
@@ -255,14 +255,14 @@ class PostgresStore:
     async def find(self, prefix: str) -> Job:
         """The job whose id is `prefix`, or the one job whose id starts or ends with it (at least
         four characters). Raises NotFound, or InvalidInput when it is short or ambiguous."""
-        checks.find_prefix(prefix)
+        lookup.check_fragment(prefix)
 
         async def body(conn: Connection) -> Job | set[str]:
             exact = await conn.fetchrow(q.SELECT_JOB, prefix)
             if exact is not None:
                 return job_from_row(tuple(exact))
-            rows = await conn.fetch(q.SELECT_IDS_IN_RANGE, prefix, prefix + checks.ID_MAX)
-            rows += await conn.fetch(q.SELECT_IDS_LIKE, "%" + checks.escape_like(prefix))
+            rows = await conn.fetch(q.SELECT_IDS_IN_RANGE, prefix, prefix + lookup.ID_MAX)
+            rows += await conn.fetch(q.SELECT_IDS_LIKE, "%" + lookup.escape_like(prefix))
             ids = {str(row[0]) for row in rows}
             if len(ids) == 1:
                 return job_from_row(tuple(await conn.fetchrow(q.SELECT_JOB, ids.pop())))
@@ -271,7 +271,7 @@ class PostgresStore:
         found = await self._read(body)
         if isinstance(found, Job):
             return found
-        checks.not_one(prefix, found)
+        lookup.not_one(prefix, found)
 
     async def attempts(self, job_id: str) -> list[Attempt]:
         rows = await self._read(lambda conn: conn.fetch(q.SELECT_ATTEMPTS, job_id))
@@ -300,11 +300,10 @@ class PostgresStore:
     ) -> Page:
         if not checks.page_args(limit, text):
             return Page([], None)
-        if after is None:
-            after = checks.ID_MAX if newest_first else ""
-        pattern = checks.like_anywhere(text)
+        start = lookup.page_start(after, newest_first)
+        pattern = lookup.like_anywhere(text)
         sql = q.PAGE_NEWEST if newest_first else q.PAGE_OLDEST
-        args = (Status(status).value, after, kind, pattern, limit + 1)
+        args = (Status(status).value, start, kind, pattern, limit + 1)
         rows = await self._read(lambda conn: conn.fetch(sql, *args))
         jobs = [job_from_row(tuple(row)) for row in rows[:limit]]
         return Page(jobs, jobs[-1].id if len(rows) > limit else None)

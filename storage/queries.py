@@ -192,10 +192,6 @@ DELETE_WORKER: Final = "DELETE FROM workers WHERE name = ?"
 
 # One job by id.
 SELECT_JOB: Final = f"SELECT {JOB_COLUMNS} FROM jobs WHERE id = ?"
-# The fewest characters of an id a lookup by prefix or suffix accepts.
-MIN_FIND: Final = 4
-# Sorts after every id: a prefix's range of ids is [prefix, prefix + ID_MAX).
-ID_MAX: Final = "\U0010ffff"
 # Up to two ids in [:low, :high) — jobs whose id starts with a prefix, via the primary key.
 SELECT_IDS_IN_RANGE: Final = "SELECT id FROM jobs WHERE id >= ? AND id < ? ORDER BY id LIMIT 2"
 # Up to two ids ending with a suffix (a LIKE pattern); this one scans the id index.

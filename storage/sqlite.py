@@ -30,7 +30,7 @@ from jobdeck.core.contract import (
 )
 from jobdeck.core.errors import InvalidInput, NotFound, StorageError
 from jobdeck.core.store import Change, Claimed, Page, Store
-from jobdeck.storage import checks
+from jobdeck.storage import checks, lookup
 from jobdeck.storage import queries as q
 from jobdeck.storage import sqlite_tx as tx
 from jobdeck.storage import steps as steps_sql
@@ -240,11 +240,11 @@ class SqliteStore:
     async def find(self, prefix: str) -> Job:
         """The job whose id is `prefix`, or the one job whose id starts or ends with it (at least
         four characters). Raises NotFound, or InvalidInput when it is short or ambiguous."""
-        checks.find_prefix(prefix)
-        found = await self._run(partial(tx.find, text=prefix))
+        lookup.check_fragment(prefix)
+        found = await self._run(partial(lookup.find_row, text=prefix))
         if isinstance(found, tuple):
             return job_from_row(found)
-        checks.not_one(prefix, found)
+        lookup.not_one(prefix, found)
 
     async def attempts(self, job_id: str) -> list[Attempt]:
         rows = await self._run(lambda conn: conn.execute(q.SELECT_ATTEMPTS, (job_id,)).fetchall())
@@ -273,13 +273,11 @@ class SqliteStore:
     ) -> Page:
         if not checks.page_args(limit, text):
             return Page([], None)
-        if after is None:
-            after = q.ID_MAX if newest_first else ""
         params = {
             "status": Status(status).value,
-            "after": after,
+            "after": lookup.page_start(after, newest_first),
             "kind": kind,
-            "pattern": checks.like_anywhere(text),
+            "pattern": lookup.like_anywhere(text),
             "limit": limit + 1,
         }
         sql = q.PAGE_NEWEST if newest_first else q.PAGE_OLDEST

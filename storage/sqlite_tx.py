@@ -205,16 +205,3 @@ def arm_fault(conn: sqlite3.Connection, *, fault: Fault) -> Row:
         raise NotFound(f"no job with id {fault.job_id}.")
     row: Row = conn.execute(q.INSERT_FAULT, fault_row(fault)).fetchone()
     return row
-
-
-def find(conn: sqlite3.Connection, *, text: str) -> Row | set[str]:
-    """The row whose id is `text`, else the ids (at most a few) starting or ending with it."""
-    exact: Row | None = conn.execute(q.SELECT_JOB, (text,)).fetchone()
-    if exact is not None:
-        return exact
-    ids = {row[0] for row in conn.execute(q.SELECT_IDS_IN_RANGE, (text, text + q.ID_MAX))}
-    ids |= {row[0] for row in conn.execute(q.SELECT_IDS_LIKE, ("%" + checks.escape_like(text),))}
-    if len(ids) == 1:
-        found: Row = conn.execute(q.SELECT_JOB, (ids.pop(),)).fetchone()
-        return found
-    return ids
