@@ -42,7 +42,14 @@ from jobdeck.storage.postgres_errors import (
     storage_error,
 )
 from jobdeck.storage.postgres_open import Connection, create_pool, listener, prepare
-from jobdeck.storage.rows import attempt_from_row, event_from_row, fault_from_row, job_from_row
+from jobdeck.storage.rows import (
+    attempt_from_row,
+    counts_from,
+    event_from_row,
+    fault_from_row,
+    job_from_row,
+    page_from,
+)
 from jobdeck.storage.steps import step_from_row
 
 T = TypeVar("T")
@@ -282,11 +289,7 @@ class PostgresStore:
         return [job_from_row(tuple(row)) for row in rows]
 
     async def counts(self) -> dict[Status, int]:
-        rows = await self._read(lambda conn: conn.fetch(q.SELECT_COUNTS))
-        counted = {status: 0 for status in Status}
-        for status, n in rows:
-            counted[Status(status)] = int(n)
-        return counted
+        return counts_from(await self._read(lambda conn: conn.fetch(q.SELECT_COUNTS)))
 
     async def page(
         self,
@@ -304,9 +307,7 @@ class PostgresStore:
         pattern = lookup.like_anywhere(text)
         sql = q.PAGE_NEWEST if newest_first else q.PAGE_OLDEST
         args = (Status(status).value, start, kind, pattern, limit + 1)
-        rows = await self._read(lambda conn: conn.fetch(sql, *args))
-        jobs = [job_from_row(tuple(row)) for row in rows[:limit]]
-        return Page(jobs, jobs[-1].id if len(rows) > limit else None)
+        return page_from(await self._read(lambda conn: conn.fetch(sql, *args)), limit)
 
     async def failure_groups(self) -> list[tuple[str, int]]:
         rows = await self._read(lambda conn: conn.fetch(q.SELECT_FAILURE_GROUPS))

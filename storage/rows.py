@@ -5,9 +5,11 @@ as fast as `model_construct` here and never trusts the file blindly."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Sequence
 from typing import Any, Final
 
 from jobdeck.core.contract import Attempt, Event, Fault, Job, Reason, Status
+from jobdeck.core.store import Page
 
 Row = tuple[Any, ...]
 
@@ -164,3 +166,18 @@ def fault_from_row(row: Row) -> Fault:
             "created_at": row[8],
         }
     )
+
+
+def counts_from(rows: Iterable[Sequence[Any]]) -> dict[Status, int]:
+    """Jobs per status from `(status, n)` rows of the counts table; a status with no row has 0."""
+    counted = {status: 0 for status in Status}
+    for status, n in rows:
+        counted[Status(status)] = int(n)
+    return counted
+
+
+def page_from(rows: Sequence[Sequence[Any]], limit: int) -> Page:
+    """A keyset page from the `limit + 1` rows its query asked for: the extra row, when it came,
+    says there is a next page, which starts after the last job shown."""
+    jobs = [job_from_row(tuple(row)) for row in rows[:limit]]
+    return Page(jobs, jobs[-1].id if len(rows) > limit else None)

@@ -38,10 +38,12 @@ from jobdeck.storage.group_commit import GroupCommit
 from jobdeck.storage.rows import (
     Row,
     attempt_from_row,
+    counts_from,
     encode_json,
     event_from_row,
     fault_from_row,
     job_from_row,
+    page_from,
 )
 from jobdeck.storage.sqlite_errors import is_busy, storage_error
 from jobdeck.storage.sqlite_files import check_path, create_file
@@ -255,11 +257,7 @@ class SqliteStore:
         return [job_from_row(row) for row in rows]
 
     async def counts(self) -> dict[Status, int]:
-        rows = await self._run(lambda conn: conn.execute(q.SELECT_COUNTS).fetchall())
-        counted = {status: 0 for status in Status}
-        for status, n in rows:
-            counted[Status(status)] = int(n)
-        return counted
+        return counts_from(await self._run(lambda conn: conn.execute(q.SELECT_COUNTS).fetchall()))
 
     async def page(
         self,
@@ -281,9 +279,7 @@ class SqliteStore:
             "limit": limit + 1,
         }
         sql = q.PAGE_NEWEST if newest_first else q.PAGE_OLDEST
-        rows = await self._run(lambda conn: conn.execute(sql, params).fetchall())
-        jobs = [job_from_row(row) for row in rows[:limit]]
-        return Page(jobs, jobs[-1].id if len(rows) > limit else None)
+        return page_from(await self._run(lambda conn: conn.execute(sql, params).fetchall()), limit)
 
     async def failure_groups(self) -> list[tuple[str, int]]:
         rows = await self._run(lambda conn: conn.execute(q.SELECT_FAILURE_GROUPS).fetchall())

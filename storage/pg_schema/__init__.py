@@ -5,12 +5,10 @@ statements in one simple query), so a function body with semicolons needs no spl
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from functools import cache
-from importlib.resources import files
 
-_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+from jobdeck.storage.schema import numbered_files
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,15 +21,7 @@ class Migration:
 @cache
 def migrations() -> tuple[Migration, ...]:
     """Every migration shipped with this jobdeck, oldest first, numbered 1, 2, 3 ... no gaps."""
-    found = [
-        Migration(int(match[1]), entry.name, entry.read_text("utf-8"))
-        for entry in files(__package__).iterdir()
-        if (match := _NAME.match(entry.name))
-    ]
-    found.sort(key=lambda m: m.version)
-    if [m.version for m in found] != list(range(1, len(found) + 1)):
-        raise RuntimeError(f"migrations are not numbered 1..n: {[m.name for m in found]}")
-    return tuple(found)
+    return tuple(Migration(*found) for found in numbered_files(__package__))
 
 
 def latest() -> int:

@@ -22,17 +22,23 @@ class Migration:
 @cache
 def migrations() -> tuple[Migration, ...]:
     """Every migration shipped with this jobdeck, oldest first, numbered 1, 2, 3 ... no gaps."""
-    found: list[Migration] = []
-    for entry in files(__package__).iterdir():
-        match = _NAME.match(entry.name)
-        if match:
-            found.append(
-                Migration(int(match[1]), entry.name, split_statements(entry.read_text("utf-8")))
-            )
-    found.sort(key=lambda m: m.version)
-    if [m.version for m in found] != list(range(1, len(found) + 1)):
-        raise RuntimeError(f"migrations are not numbered 1..n: {[m.name for m in found]}")
-    return tuple(found)
+    return tuple(
+        Migration(version, name, split_statements(text))
+        for version, name, text in numbered_files(__package__)
+    )
+
+
+def numbered_files(package: str) -> list[tuple[int, str, str]]:
+    """(number, name, text) of each `NNNN_name.sql` in a package, in order; refuses a gap. The
+    PostgreSQL migrations are found the same way."""
+    found = sorted(
+        (int(match[1]), entry.name, entry.read_text("utf-8"))
+        for entry in files(package).iterdir()
+        if (match := _NAME.match(entry.name))
+    )
+    if [version for version, _, _ in found] != list(range(1, len(found) + 1)):
+        raise RuntimeError(f"migrations are not numbered 1..n: {[name for _, name, _ in found]}")
+    return found
 
 
 def latest() -> int:
