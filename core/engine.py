@@ -147,10 +147,14 @@ class JobDetail:
     reruns: list[tuple[Job, RerunReport | None]] = field(default_factory=list)
     original: Job | None = None
     verdict: RerunReport | None = None
-    explanation: str = ""
     retry: RetryExplanation | None = None
     steps: list[Step] = field(default_factory=list)
     lineage: LineageNode | None = None
+
+    @property
+    def explanation(self) -> str:
+        """The retry decision as one sentence."""
+        return self.retry.sentence if self.retry else ""
 
 
 class Engine:
@@ -417,15 +421,13 @@ class Engine:
         attempts = await self.store.attempts(job.id)
         reruns = [(r, verdict(job, r)) for r in await self.store.reruns(job.id)]
         original = await self.store.get(job.rerun_of) if job.rerun_of else None
-        retry = explain(job, attempts, self.clock())
         return JobDetail(
             job=job,
             attempts=attempts,
             reruns=reruns,
             original=original,
             verdict=verdict(original, job) if original else None,
-            explanation=retry.sentence,
-            retry=retry,
+            retry=explain(job, attempts, self.clock()),
             steps=await self.store.steps(job.id),
             lineage=await self.lineage(job),
         )
