@@ -171,20 +171,29 @@ def test_the_latest_schema_constant_matches_the_migration_files() -> None:
     assert latest() == LATEST
 
 
+def at_schema(conn: sqlite3.Connection, version: int) -> None:
+    """Build the schema as an older jobdeck left it: migrations 1..version only."""
+    for migration in migrations():
+        if migration.version <= version:
+            for statement in migration.statements:
+                conn.execute(statement)
+    conn.execute(f"PRAGMA user_version = {version}")
+
+
+def insert_job(conn: sqlite3.Connection, job_id: str, status: str, key: str) -> None:
+    conn.execute(
+        "INSERT INTO jobs (id, kind, payload, status, attempt, max_attempts,"
+        " idempotency_key, dedupe_key, created_at, updated_at, run_after)"
+        " VALUES (?, 'k', '{}', ?, 1, 1, ?, ?, 0, 0, 0)",
+        (job_id, status, key, key),
+    )
+
+
 async def test_schema_3_gives_failed_jobs_keys_back_and_keeps_live_ones(db_path: str) -> None:
     with sqlite3.connect(db_path) as conn:
-        for migration in migrations():
-            if migration.version <= 2:
-                for statement in migration.statements:
-                    conn.execute(statement)
-        conn.execute("PRAGMA user_version = 2")
+        at_schema(conn, 2)
         for n, status in ((1, "failed"), (2, "done")):
-            conn.execute(
-                "INSERT INTO jobs (id, kind, payload, status, attempt, max_attempts,"
-                " idempotency_key, dedupe_key, created_at, updated_at, run_after)"
-                " VALUES (?, 'k', '{}', ?, 1, 1, ?, ?, 0, 0, 0)",
-                (f"J{n}", status, f"key{n}", f"key{n}"),
-            )
+            insert_job(conn, f"J{n}", status, f"key{n}")
     store = await open_store(db_path)
     await store.close()
     assert user_version(db_path) == latest() >= 3
@@ -197,3 +206,26 @@ async def test_schema_3_gives_failed_jobs_keys_back_and_keeps_live_ones(db_path:
                 " VALUES ('J3', 'k', '{}', 'queued', 0, 1, 'key2', 'key2', 0, 0, 0)"
             )
     assert keys == {"J1": None, "J2": "key2"}
+
+
+async def test_schema_4_keeps_every_event_and_its_cursor(db_path: str) -> None:
+    with sqlite3.connect(db_path) as conn:
+        at_schema(conn, 3)
+        insert_job(conn, "J1", "queued", "key1")
+        conn.executemany(
+            "INSERT INTO events (cursor, job_id, to_status, attempt, at, step)"
+            " VALUES (?, 'J1', 'queued', 0, ?, ?)",
+            [(3, 1.0, None), (7, 2.0, "charge")],
+        )
+        before = conn.execute("SELECT * FROM events ORDER BY cursor").fetchall()
+    store = await open_store(db_path)
+    await store.insert([make_job(1)])
+    events = await store.events()
+    await store.close()
+    assert user_version(db_path) == latest() >= 4
+    with sqlite3.connect(db_path) as conn:
+        assert conn.execute("SELECT * FROM events WHERE cursor <= 7").fetchall() == before
+        sql = conn.execute("SELECT sql FROM sqlite_master WHERE name = 'events'").fetchone()[0]
+        sequences = conn.execute("SELECT name FROM sqlite_sequence").fetchall()
+    assert "AUTOINCREMENT" not in sql and ("events",) not in sequences
+    assert [e.cursor for e in events] == [3, 7, 8]
