@@ -17,6 +17,7 @@ from jobdeck.storage import checks
 from jobdeck.storage import postgres_queries as q
 from jobdeck.storage.postgres_open import Connection
 from jobdeck.storage.rows import (
+    change_row,
     encode_json,
     encode_reason,
     fault_from_row,
@@ -127,26 +128,6 @@ async def claim(
     return [Claimed(job, fault) for job, fault in zip(jobs, faults, strict=True)]
 
 
-def _change_values(change: Change) -> tuple[Any, ...]:
-    before, after = change.before, change.after
-    return (
-        after.id,
-        after.status.value,
-        after.attempt,
-        encode_reason(after.reason),
-        None if after.reason is None else after.reason.code,
-        _json(after.result),
-        after.updated_at,
-        after.run_after,
-        after.lease_owner,
-        after.lease_expires_at,
-        before.status.value,
-        before.attempt,
-        before.lease_owner,
-        change.lease_ended_at,
-    )
-
-
 async def apply(conn: Connection, changes: Sequence[Change]) -> list[bool]:
     """Compare-and-set each change; an applied one appends its event and closes its attempt."""
     if len({c.after.id for c in changes}) < len(changes):
@@ -159,7 +140,7 @@ async def apply(conn: Connection, changes: Sequence[Change]) -> list[bool]:
         if c.outcome is not None
     ]  # fmt: skip
     rows = await conn.fetch(
-        q.APPLY_CHANGES, *_columns(map(_change_values, changes), 14), *_columns(closes, 5)
+        q.APPLY_CHANGES, *_columns(map(change_row, changes), 14), *_columns(closes, 5)
     )
     won = {row[0] for row in rows}
     applied = [c.after.id in won for c in changes]

@@ -136,24 +136,22 @@ RETURNING {FAULT_COLUMNS}
 
 _APPLY: Final = """
 UPDATE jobs
-SET status = :status, attempt = :attempt, reason = :reason, reason_code = :reason_code,
-    result = :result, updated_at = :updated_at, run_after = :run_after,
-    lease_owner = :lease_owner, lease_expires_at = :lease_expires_at{release}
-WHERE id = :id AND status = :was_status AND attempt = :was_attempt
-  AND lease_owner IS :was_lease_owner
-  AND (:lease_ended_at IS NULL OR lease_expires_at = :lease_ended_at)
+SET status = ?2, attempt = ?3, reason = ?4, reason_code = ?5, result = ?6, updated_at = ?7,
+    run_after = ?8, lease_owner = ?9, lease_expires_at = ?10{release}
+WHERE id = ?1 AND status = ?11 AND attempt = ?12 AND lease_owner IS ?13
+  AND (?14 IS NULL OR lease_expires_at = ?14)
 """
 # Compare-and-set one transition: the job changes only if it is still as the caller saw it.
+# Values: `rows.change_row` (positional: binding a tuple is cheaper than 14 names a change).
 # dedupe_key is left out of SET, so SQLite leaves the dedupe index alone.
 APPLY_CHANGE: Final = _APPLY.format(release="")
 # The same for a transition to failed, which also gives the idempotency key back.
 APPLY_FAILURE: Final = _APPLY.format(release=", dedupe_key = NULL")
-# Close the latest open attempt number :n of a job.
+# Close the latest open attempt number n of a job. Values: finished_at, outcome, reason, job
+# id, n.
 CLOSE_ATTEMPT: Final = """
-UPDATE attempts SET finished_at = :finished_at, outcome = :outcome, reason = :reason
-WHERE id = (
-    SELECT max(id) FROM attempts WHERE job_id = :job_id AND n = :n AND outcome = 'running'
-)
+UPDATE attempts SET finished_at = ?, outcome = ?, reason = ?
+WHERE id = (SELECT max(id) FROM attempts WHERE job_id = ? AND n = ? AND outcome = 'running')
 """
 
 # -- leases, faults, workers -------------------------------------------------------------------

@@ -9,7 +9,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any, Final
 
 from jobdeck.core.contract import Attempt, Event, Fault, Job, Reason, Status
-from jobdeck.core.store import Page
+from jobdeck.core.store import Change, Page
 
 Row = tuple[Any, ...]
 
@@ -43,6 +43,30 @@ def job_row(job: Job) -> Row:
         job.run_after,
         job.lease_owner,
         job.lease_expires_at,
+    )
+
+
+def change_row(change: Change) -> Row:
+    """The values of a compare-and-set transition, in the order both backends bind them: the
+    job after it (id, status, attempt, reason, reason code, result, updated_at, run_after, lease
+    owner, lease end), then what it must still be (status, attempt, lease owner, lease end)."""
+    before, after = change.before, change.after
+    reason = after.reason
+    return (
+        after.id,
+        after.status.value,
+        after.attempt,
+        encode_reason(reason),
+        None if reason is None else reason.code,
+        None if after.result is None else encode_json(after.result),
+        after.updated_at,
+        after.run_after,
+        after.lease_owner,
+        after.lease_expires_at,
+        before.status.value,
+        before.attempt,
+        before.lease_owner,
+        change.lease_ended_at,
     )
 
 

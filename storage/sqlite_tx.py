@@ -18,6 +18,7 @@ from jobdeck.storage import checks
 from jobdeck.storage import queries as q
 from jobdeck.storage.rows import (
     Row,
+    change_row,
     encode_json,
     encode_reason,
     fault_row,
@@ -134,29 +135,11 @@ def apply(conn: sqlite3.Connection, *, changes: Sequence[Change]) -> list[bool]:
     applied: list[bool] = []
     moved: Counter[str] = Counter()
     events: list[Row] = []
-    closes: list[dict[str, object]] = []
+    closes: list[Row] = []
     for change in changes:
         before, after = change.before, change.after
-        cursor = conn.execute(
-            q.APPLY_FAILURE if after.status is Status.FAILED else q.APPLY_CHANGE,
-            {
-                "id": after.id,
-                "status": after.status.value,
-                "attempt": after.attempt,
-                "reason": encode_reason(after.reason),
-                "reason_code": None if after.reason is None else after.reason.code,
-                "result": None if after.result is None else encode_json(after.result),
-                "updated_at": after.updated_at,
-                "run_after": after.run_after,
-                "lease_owner": after.lease_owner,
-                "lease_expires_at": after.lease_expires_at,
-                "was_status": before.status.value,
-                "was_attempt": before.attempt,
-                "was_lease_owner": before.lease_owner,
-                "lease_ended_at": change.lease_ended_at,
-            },
-        )
-        won = cursor.rowcount == 1
+        sql = q.APPLY_FAILURE if after.status is Status.FAILED else q.APPLY_CHANGE
+        won = conn.execute(sql, change_row(change)).rowcount == 1
         applied.append(won)
         if not won:
             continue
@@ -164,25 +147,11 @@ def apply(conn: sqlite3.Connection, *, changes: Sequence[Change]) -> list[bool]:
         moved[after.status.value] += 1
         reason = change.reason if change.reason is not None else after.reason
         code = None if reason is None else reason.code
-        events.append(
-            (
-                after.id,
-                before.status.value,
-                after.status.value,
-                before.attempt,
-                code,
-                after.updated_at,
-            )
-        )
+        at = after.updated_at
+        events.append((after.id, before.status.value, after.status.value, before.attempt, code, at))
         if change.outcome is not None:
             closes.append(
-                {
-                    "finished_at": after.updated_at,
-                    "outcome": change.outcome.value,
-                    "reason": encode_reason(reason),
-                    "job_id": after.id,
-                    "n": before.attempt,
-                }
+                (at, change.outcome.value, encode_reason(reason), after.id, before.attempt)
             )
     if events:
         conn.executemany(q.INSERT_EVENT, events)
