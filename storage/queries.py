@@ -54,6 +54,10 @@ BEGIN_WRITE: Final = "BEGIN IMMEDIATE"
 COMMIT: Final = "COMMIT"
 # Undo the write transaction after an error.
 ROLLBACK: Final = "ROLLBACK"
+# A nested point to undo an optimistic insert to (see sqlite_tx.insert).
+SAVEPOINT_FRESH: Final = "SAVEPOINT fresh"
+UNDO_FRESH: Final = "ROLLBACK TO fresh"
+RELEASE_FRESH: Final = "RELEASE fresh"
 
 # -- insert ------------------------------------------------------------------------------------
 

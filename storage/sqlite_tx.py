@@ -71,6 +71,8 @@ def begin_write(conn: sqlite3.Connection, wait: float) -> None:
 
 def insert(conn: sqlite3.Connection, *, jobs: Sequence[Job]) -> list[Job | Row]:
     """New jobs and their creation events; a key already live or done returns its job instead."""
+    if all(map(is_plain_new, jobs)) and _insert_fresh(conn, jobs):
+        return list(jobs)
     keys = {job.idempotency_key for job in jobs if job.rerun_of is None}
     held: dict[str, Row] = {}
     if keys:
@@ -94,6 +96,21 @@ def insert(conn: sqlite3.Connection, *, jobs: Sequence[Job]) -> list[Job | Row]:
         )
     count(conn, Counter(job.status.value for job in new))
     return stored
+
+
+def _insert_fresh(conn: sqlite3.Connection, jobs: Sequence[Job]) -> bool:
+    """Insert plain new jobs on the guess that no key is taken, which is the common case: the
+    unique index checks each key as the row goes in, so no lookup runs first. When a key was
+    taken (by a stored job or an earlier one of the batch), undo and answer False."""
+    conn.execute(q.SAVEPOINT_FRESH)  # on an error, the caller's ROLLBACK ends it with the rest
+    if conn.executemany(q.INSERT_NEW_JOB, map(new_job_row, jobs)).rowcount != len(jobs):
+        conn.execute(q.UNDO_FRESH)
+        conn.execute(q.RELEASE_FRESH)
+        return False
+    conn.executemany(q.INSERT_NEW_EVENT, [(job.id, job.created_at) for job in jobs])
+    count(conn, {"queued": len(jobs)})
+    conn.execute(q.RELEASE_FRESH)
+    return True
 
 
 def _creation_event(job: Job) -> Row:

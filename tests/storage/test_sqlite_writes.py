@@ -51,6 +51,18 @@ async def test_the_same_key_twice_yields_the_same_job(store: SqliteStore) -> Non
     assert (await store.counts())[Status.QUEUED] == 2
 
 
+async def test_a_batch_meeting_a_taken_key_late_stores_the_rest_once(store: SqliteStore) -> None:
+    # Plain new jobs are inserted on the guess that no key is taken; the last one's key is, so
+    # that guess is undone whole and the batch goes through the dedupe lookup instead.
+    held = make_job(9, key="taken")
+    await store.insert([held])
+    batch = [make_job(i) for i in range(1, 5)] + [make_job(5, key="taken")]
+    assert await store.insert(batch) == [*batch[:4], held]
+    assert (await store.counts())[Status.QUEUED] == 5
+    created = [e.job_id for e in await store.events()]
+    assert created == [held.id, *(job.id for job in batch[:4])]
+
+
 async def test_a_denied_submit_with_a_live_key_returns_the_live_job(store: SqliteStore) -> None:
     live = make_job(1, key="k")
     await store.insert([live])
