@@ -41,7 +41,12 @@ PRAGMAS_WRITE: Final = (
     "PRAGMA journal_mode = WAL",
     "PRAGMA synchronous = NORMAL",
     "PRAGMA foreign_keys = ON",
+    # Checkpoints run on a thread of their own (sqlite_checkpoint); a commit checkpoints only
+    # when the WAL passes 10,000 pages (40 MB), should that thread fall behind.
+    "PRAGMA wal_autocheckpoint = 10000",
 )
+# Copy committed WAL pages back into the database file without waiting on anybody.
+CHECKPOINT: Final = "PRAGMA wal_checkpoint(PASSIVE)"
 # Connection settings for a read-only monitor.
 PRAGMAS_READ: Final = ("PRAGMA foreign_keys = ON",)
 # How long SQLite itself waits for a lock before answering busy.

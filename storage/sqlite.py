@@ -45,6 +45,7 @@ from jobdeck.storage.rows import (
     job_from_row,
     page_from,
 )
+from jobdeck.storage.sqlite_checkpoint import Checkpointer
 from jobdeck.storage.sqlite_errors import is_busy, storage_error
 from jobdeck.storage.sqlite_files import check_path, create_file
 from jobdeck.storage.sqlite_open import connect, on_thread, prepare
@@ -76,6 +77,7 @@ class SqliteStore:
         self._lock_wait = max(busy_timeout, MIN_LOCK_WAIT)
         # Concurrent inserts share a transaction (see group_commit); a lone one waits for none.
         self._inserts = GroupCommit(self._insert_now)
+        self._checkpoints = None if read_only else Checkpointer(path)
 
     @classmethod
     async def open(
@@ -110,6 +112,8 @@ class SqliteStore:
             return
         self._closed = True
         try:
+            if self._checkpoints is not None:
+                await self._checkpoints.close()
             if not self.read_only:
                 await on_thread(self._db, lambda conn: conn.execute(q.OPTIMIZE))
         except sqlite3.Error as exc:
@@ -155,7 +159,10 @@ class SqliteStore:
             raise StorageError(
                 f"the database {self.path} is open read-only; open it writable to change it."
             )
-        return await self._run(partial(tx.in_transaction, fn, wait=self._lock_wait))
+        result = await self._run(partial(tx.in_transaction, fn, wait=self._lock_wait))
+        if self._checkpoints is not None:
+            self._checkpoints.wrote()
+        return result
 
     # -- writes --------------------------------------------------------------------------------
     async def insert(self, jobs: Sequence[Job]) -> list[Job]:
