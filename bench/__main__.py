@@ -113,6 +113,8 @@ def run(args: argparse.Namespace) -> Report:
         single = asyncio.run(jd.single_submit_rate(folder, singles))
         report.add(Row("single submit, Python API", "jobs/s", single,
                        huey=hf.enqueue if hf else None, target="≥ 3× huey enqueue"))  # fmt: skip
+        report.add(Row("  same, vs plain sqlite3 committing each job", "jobs/s", single,
+                       raw=raw.single_submit_rate(folder, singles)))  # fmt: skip
         together = asyncio.run(jd.concurrent_submit_rate(folder, singles, CALLERS))
         report.add(Row(f"  same, {CALLERS} tasks submitting at once", "jobs/s", together,
                        huey=hf.enqueue if hf else None))  # fmt: skip

@@ -192,13 +192,18 @@ EXPLAINED = """
 - **batch submit**: `Engine.submit_many` through the gates (payload checks, schema gate,
   idempotency key, dedupe) into a fresh file, against raw `executemany` of the same number of
   rows into a four-column table (the issue's reference figure), and into jobdeck's own tables
-  (a job row and its creation event, every index).
+  through jobdeck's own insert statements (a job row with a hashed key, its creation event and
+  the count, every index).
 - **single submit**: `await engine.submit(...)` in a loop, one transaction each, against huey's
   `task(...)` enqueue in a loop. The second row runs 64 tasks, each awaiting `engine.submit` in a
   loop, as a web app's request handlers would: submits that arrive while one is being written
   share the next transaction (group commit), and each still returns only once its job is
   committed. huey's figure beside it is the same single-caller enqueue rate (huey's enqueue from
-  many threads was slower than from one on this machine).
+  many threads was slower than from one on this machine). The "plain sqlite3 committing each
+  job" row is the floor for one caller: the same three statements as jobdeck's insert in one
+  transaction a job, with no gates, no asyncio and no Python objects.
+- Every raw floor opens SQLite with jobdeck's own connection settings (WAL,
+  `synchronous = NORMAL`, foreign keys, the checkpoint backstop).
 - **latency**: the time from a job's creation event to its claim event, idle workers, jobs
   submitted one at a time; in-process the submit wakes the worker, cross-process the worker
   polls every 50 ms.
