@@ -189,7 +189,7 @@ class SqliteStore:
         checks.changes(changes)
         if not changes:
             return []
-        return await self._write(partial(tx.apply, changes=changes))
+        return await self._write(partial(tx.apply, planned=tx.plan(changes)))
 
     async def apply_and_claim(
         self,
@@ -202,9 +202,10 @@ class SqliteStore:
     ) -> tuple[list[bool], list[Claimed]]:
         checks.changes(changes)
         expires = now + lease_seconds
+        planned = tx.plan(changes)
 
         def both(conn: sqlite3.Connection) -> tuple[list[bool], list[tx.ClaimedRow]]:
-            applied = tx.apply(conn, changes=changes) if changes else []
+            applied = tx.apply(conn, planned=planned) if planned else []
             if limit <= 0:
                 return applied, []
             rows = tx.claim(conn, worker=worker, kinds=kinds, limit=limit, now=now, expires=expires)

@@ -9,7 +9,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from itertools import groupby
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 from jobdeck.core.contract import Fault, Job, Status
 from jobdeck.core.errors import NotFound, StorageError
@@ -147,29 +147,58 @@ def claim(
     return list(zip(rows, faults, strict=True))
 
 
-def apply(conn: sqlite3.Connection, *, changes: Sequence[Change]) -> list[bool]:
+class Planned(NamedTuple):
+    """One change as its transaction's statements take it, built before the write lock is held."""
+
+    sql: str
+    values: Row  # rows.change_row
+    event: Row
+    close: Row | None  # the attempt it ends, if any
+    was: str
+    becomes: str
+
+
+def plan(changes: Sequence[Change]) -> list[Planned]:
+    """Encode each change's values, event and attempt close: Python work that need not hold the
+    write lock (other processes wait on it), so the store does it before taking it."""
+    planned: list[Planned] = []
+    for change in changes:
+        before, after = change.before, change.after
+        reason = change.reason if change.reason is not None else after.reason
+        code = None if reason is None else reason.code
+        at = after.updated_at
+        close = None
+        if change.outcome is not None:
+            close = (at, change.outcome.value, encode_reason(reason), after.id, before.attempt)
+        planned.append(
+            Planned(
+                q.APPLY_FAILURE if after.status is Status.FAILED else q.APPLY_CHANGE,
+                change_row(change),
+                (after.id, before.status.value, after.status.value, before.attempt, code, at),
+                close,
+                before.status.value,
+                after.status.value,
+            )
+        )
+    return planned
+
+
+def apply(conn: sqlite3.Connection, *, planned: Sequence[Planned]) -> list[bool]:
     """Compare-and-set each change; an applied one appends its event and closes its attempt."""
     applied: list[bool] = []
     moved: Counter[str] = Counter()
     events: list[Row] = []
     closes: list[Row] = []
-    for change in changes:
-        before, after = change.before, change.after
-        sql = q.APPLY_FAILURE if after.status is Status.FAILED else q.APPLY_CHANGE
-        won = conn.execute(sql, change_row(change)).rowcount == 1
+    for change in planned:
+        won = conn.execute(change.sql, change.values).rowcount == 1
         applied.append(won)
         if not won:
             continue
-        moved[before.status.value] -= 1
-        moved[after.status.value] += 1
-        reason = change.reason if change.reason is not None else after.reason
-        code = None if reason is None else reason.code
-        at = after.updated_at
-        events.append((after.id, before.status.value, after.status.value, before.attempt, code, at))
-        if change.outcome is not None:
-            closes.append(
-                (at, change.outcome.value, encode_reason(reason), after.id, before.attempt)
-            )
+        moved[change.was] -= 1
+        moved[change.becomes] += 1
+        events.append(change.event)
+        if change.close is not None:
+            closes.append(change.close)
     if events:
         conn.executemany(q.INSERT_EVENT, events)
     if closes:
