@@ -8,6 +8,8 @@ import json
 from collections.abc import Iterable, Sequence
 from typing import Any, Final
 
+from pydantic_core import from_json
+
 from jobdeck.core.contract import Attempt, Event, Fault, Job, Reason, Status
 from jobdeck.core.store import Change, Page
 
@@ -15,7 +17,16 @@ Row = tuple[Any, ...]
 
 _encoder: Final = json.JSONEncoder(separators=(",", ":"), sort_keys=True, ensure_ascii=False)
 encode_json: Final = _encoder.encode
-decode_json: Final = json.loads
+
+
+def decode_json(text: str) -> Any:
+    """A JSON column back to Python values, through pydantic-core's parser: a tenth of the time of
+    `json.loads` on a small object, and the same values. It refuses a lone surrogate escape,
+    which `json.loads` keeps, so that text goes to `json.loads`."""
+    try:
+        return from_json(text)
+    except ValueError:
+        return json.loads(text)
 
 
 def encode_reason(reason: Reason | None) -> str | None:
