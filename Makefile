@@ -46,6 +46,11 @@ fmt: $(STAMP)
 	$(BIN)/ruff format core storage tui tests bench examples scripts
 	$(BIN)/ruff check --fix core storage tui tests bench examples scripts
 
+# The README's pictures, and the SVG snapshots the tests compare against, drawn again.
+screenshots: $(STAMP)
+	$(BIN)/python -m jobdeck.tui.shoot screenshots
+	$(BIN)/python -m pytest -q -p no:cacheprovider tests/tui/test_snapshots.py --snapshot-update
+
 check: $(STAMP)
 	$(BIN)/jobdeck check
 
