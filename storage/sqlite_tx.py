@@ -152,10 +152,8 @@ class Planned(NamedTuple):
 
     sql: str
     values: Row  # rows.change_row
-    event: Row
+    event: Row  # job id, the status it was, the status it becomes, ...
     close: Row | None  # the attempt it ends, if any
-    was: str
-    becomes: str
 
 
 def plan(changes: Sequence[Change]) -> list[Planned]:
@@ -176,8 +174,6 @@ def plan(changes: Sequence[Change]) -> list[Planned]:
                 change_row(change),
                 (after.id, before.status.value, after.status.value, before.attempt, code, at),
                 close,
-                before.status.value,
-                after.status.value,
             )
         )
     return planned
@@ -194,8 +190,9 @@ def apply(conn: sqlite3.Connection, *, planned: Sequence[Planned]) -> list[bool]
         applied.append(won)
         if not won:
             continue
-        moved[change.was] -= 1
-        moved[change.becomes] += 1
+        _, was, becomes, *_ = change.event
+        moved[was] -= 1
+        moved[becomes] += 1
         events.append(change.event)
         if change.close is not None:
             closes.append(change.close)
