@@ -8,8 +8,8 @@ import sqlite3
 import time
 from pathlib import Path
 
-from jobdeck.storage import queries as q
-from jobdeck.storage.schema import migrations
+from jobdeck.storage.sqlite import queries as q
+from jobdeck.storage.sqlite.schema import migrations
 
 _CLAIM_ONE = """
 UPDATE jobs SET status = 'running', attempt = attempt + 1, lease_owner = ?,

@@ -245,7 +245,7 @@ EXPLAINED = """
   commit), and `submit_many` shares one commit across a whole batch.
 - Checkpoints: SQLite's automatic checkpoint would copy the WAL back into the database inside
   the commit that crosses 1,000 pages; jobdeck runs it on a thread of its own instead
-  (`storage/sqlite_checkpoint.py`), so no submit or transition waits for it. The raw floors
+  (`storage/sqlite/checkpoint.py`), so no submit or transition waits for it. The raw floors
   use the same connection settings.
 - Batch submit: about 20 to 35 µs of Python a job (payload checks, the contract model, the
   gates, the id and the key hash), then about 25 µs in the transaction (building each row, and

@@ -13,14 +13,14 @@ from jobdeck.core.errors import StorageError
 
 if TYPE_CHECKING:
     from jobdeck.core.store import Store
-    from jobdeck.storage.sqlite import SqliteStore
+    from jobdeck.storage.sqlite.store import SqliteStore
 
 
 def __getattr__(name: str) -> Any:
     # Loaded on first use, so `jobdeck status` (which reads through storage.peek) never pays for
     # the contract models, pydantic and aiosqlite.
     if name == "SqliteStore":
-        from jobdeck.storage.sqlite import SqliteStore
+        from jobdeck.storage.sqlite.store import SqliteStore
 
         return SqliteStore
     raise AttributeError(f"module 'jobdeck.storage' has no attribute {name!r}")
@@ -48,7 +48,7 @@ async def open_store(path: str, *, read_only: bool = False, create: bool = True)
     """
     if is_postgres_url(path):
         # Imported here so a SQLite user never loads asyncpg.
-        from jobdeck.storage.postgres import PostgresStore
+        from jobdeck.storage.postgres.store import PostgresStore
 
         return await PostgresStore.open(path, read_only=read_only, create=create)
     if path.startswith(_SQLITE_URL):
@@ -60,6 +60,6 @@ async def open_store(path: str, *, read_only: bool = False, create: bool = True)
         )
     if not path:
         raise StorageError("the database path is empty; give a SQLite file path.")
-    from jobdeck.storage.sqlite import SqliteStore
+    from jobdeck.storage.sqlite.store import SqliteStore
 
     return await SqliteStore.open(path, read_only=read_only, create=create)

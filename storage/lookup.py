@@ -8,7 +8,7 @@ import sqlite3
 from typing import Any, Final, NoReturn
 
 from jobdeck.core.errors import InvalidInput, NotFound
-from jobdeck.storage import queries as q
+from jobdeck.storage.sqlite import queries as q
 
 # The fewest characters of an id a lookup by prefix or suffix accepts.
 MIN_FIND: Final = 4

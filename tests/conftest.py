@@ -19,7 +19,7 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 from hypothesis import HealthCheck, settings
 
-from jobdeck.storage.pg_schema import latest
+from jobdeck.storage.postgres.schema import latest
 from tests import pg_cluster
 
 settings.register_profile(

@@ -1,9 +1,9 @@
 """How the CLI prints jobs: the stable JSON shapes scripts rely on, and the human text.
 
 Every function reads fields by name only, so it prints the contract's models (what the engine
-answers) and the plain rows `jobdeck.storage.peek` reads (what the quick read commands answer)
-alike; the type aliases below name both. A status, category or outcome is a `StrEnum` in one and
-its text in the other, so it is printed through `str()`, which gives the text for both.
+answers) and the plain rows `jobdeck.storage.sqlite.peek` reads (what the quick read commands
+answer) alike; the type aliases below name both. A status, category or outcome is a `StrEnum` in
+one and its text in the other, so it is printed through `str()`, which gives the text for both.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from jobdeck.core.derived import RetryExplanation
     from jobdeck.core.engine import JobDetail, LineageNode
     from jobdeck.core.rerun import RerunReport
-    from jobdeck.storage import peek
+    from jobdeck.storage.sqlite import peek
 
     Reason: TypeAlias = contract.Reason | peek.Reason
     Job: TypeAlias = contract.Job | peek.Job

@@ -1,6 +1,6 @@
 """Every error is one line on stderr, a documented non-zero exit, no traceback, nothing written.
 
-Exit codes (tui/cli.py): 2 bad input, 3 not found, 5 storage.
+Exit codes (tui/cli/): 2 bad input, 3 not found, 5 storage.
 """
 
 from __future__ import annotations

@@ -28,8 +28,11 @@ from hypothesis import strategies as st
 from jobdeck.core import Engine, Worker, contract, demo_registry
 from jobdeck.core.derived import explain, rerun_changes
 from jobdeck.core.rerun import verdict as rerun_verdict
-from jobdeck.storage import open_store, peek
+from jobdeck.storage import open_store
+from jobdeck.storage.sqlite import peek
 from jobdeck.tui import cli
+from jobdeck.tui.cli import run as cli_run
+from jobdeck.tui.cli import system as cli_system
 from tests.cli.harness import Ran, imports, jobdeck, reaped, spawn
 
 # What the quick read commands must not load: each costs more than Python's own start-up.
@@ -120,7 +123,9 @@ def both(
     """(quick path, engine path) for one command line."""
     quick = run(db, argv, capsys, tty=tty)
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(cli, "_sqlite_file", lambda args: False)
+        # Both places that choose the quick path: `open_peek` and the status command.
+        patch.setattr(cli_run, "sqlite_file", lambda args: False)
+        patch.setattr(cli_system, "sqlite_file", lambda args: False)
         engine = run(db, argv, capsys, tty=tty)
     return quick, engine
 
@@ -218,14 +223,14 @@ def test_read_commands_do_not_import_pydantic_or_the_engine(
     shapes: Shapes, argv: list[str]
 ) -> None:
     imported = imports(shapes.db, *[shapes.ids["original"] if a == "SHOWN" else a for a in argv])
-    assert "jobdeck.storage.peek" in imported
+    assert "jobdeck.storage.sqlite.peek" in imported
     heavy = [m for m in imported if m in HEAVY or m.split(".")[0] in HEAVY]
     assert heavy == [], argv
 
 
 def test_a_postgresql_url_still_goes_through_the_engine() -> None:
     args = cli.build_parser().parse_args(["--db", "postgresql://u@h/db", "list"])
-    assert cli._peek(args) is None
+    assert cli_run.open_peek(args) is None
 
 
 # -- the engine's derivations, repeated in storage.peek, agree with the engine's own ---------------

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from hypothesis import given
 from hypothesis import strategies as st
 
-from jobdeck.storage import peek
+from jobdeck.storage.sqlite import peek
 from jobdeck.tui.render import dumps, event_json_line, iso
 
 

@@ -21,7 +21,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from jobdeck.storage import sqlite_open
+from jobdeck.storage.sqlite import connection
 from tests.cli.harness import assert_one_error, command, run_env, snapshot
 from tests.fuzz.driver import cli
 
@@ -110,15 +110,15 @@ def test_a_full_disk_is_one_sentence_and_the_database_is_unchanged(
     db: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """SQLITE_FULL, for real: the connection may not grow the file by more than a few pages."""
-    prepare: Callable[..., None] = sqlite_open.prepare
+    prepare: Callable[..., None] = connection.prepare
 
     def capped(conn: sqlite3.Connection, *args: object, **kwargs: object) -> None:
         prepare(conn, *args, **kwargs)
         pages = conn.execute("PRAGMA page_count").fetchone()[0]
         conn.execute(f"PRAGMA max_page_count = {pages + 4}")
 
-    monkeypatch.setattr(sqlite_open, "prepare", capped)
-    monkeypatch.setattr("jobdeck.storage.sqlite.prepare", capped)
+    monkeypatch.setattr(connection, "prepare", capped)
+    monkeypatch.setattr("jobdeck.storage.sqlite.store.prepare", capped)
     before = snapshot(db)
     line = assert_one_error(cli(db, "submit", "demo.echo", "--from", str(big_batch(db.parent))))
     assert line == f"jobdeck: cannot write to {db}; the disk is full.", line

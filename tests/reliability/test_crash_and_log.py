@@ -15,7 +15,7 @@ from pathlib import Path
 from tests.cli.harness import query, read_only, reaped, wait_until
 from tests.reliability.conftest import Rig
 
-BATCH = 5000  # tui/cli.py JSON_LINES_BATCH: one transaction per batch
+BATCH = 5000  # tui/cli/jobs.py JSON_LINES_BATCH: one transaction per batch
 
 
 def test_a_submitter_killed_mid_input_leaves_only_whole_batches(rig: Rig, tmp_path: Path) -> None:

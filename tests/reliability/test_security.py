@@ -24,7 +24,7 @@ from jobdeck.core import Engine, Fault, Registry, StorageError, demo_registry
 from jobdeck.core.contract import CompensationStatus, Status, Step, StepStatus
 from jobdeck.core.store import Change, Store
 from jobdeck.storage import open_store
-from jobdeck.storage import queries as sqlite_queries
+from jobdeck.storage.sqlite import queries as sqlite_queries
 from tests.cli.harness import (
     REPO,
     assert_one_error,

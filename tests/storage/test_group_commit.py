@@ -10,7 +10,7 @@ import pytest
 from jobdeck.core import Engine, demo_registry
 from jobdeck.core.errors import InvalidInput
 from jobdeck.storage import SqliteStore
-from jobdeck.storage.group_commit import GroupCommit
+from jobdeck.storage.sqlite.group_commit import GroupCommit
 
 
 class Recorder:

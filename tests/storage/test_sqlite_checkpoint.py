@@ -11,7 +11,7 @@ import pytest
 
 from jobdeck.core.contract import Status
 from jobdeck.storage import SqliteStore, open_store
-from jobdeck.storage.sqlite_checkpoint import Checkpointer
+from jobdeck.storage.sqlite.checkpoint import Checkpointer
 
 from .conftest import make_job
 
@@ -81,7 +81,7 @@ async def test_a_read_only_store_runs_no_checkpoints(store: SqliteStore, db_path
 async def test_a_checkpoint_that_fails_is_skipped_and_logged(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.INFO, "jobdeck.storage.sqlite_checkpoint")
+    caplog.set_level(logging.INFO, "jobdeck.storage.sqlite.checkpoint")
     checkpoints = Checkpointer(str(tmp_path), period=0.0)  # a folder: SQLite cannot open it
     checkpoints.wrote()
     await settle(checkpoints)

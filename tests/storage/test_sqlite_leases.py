@@ -11,7 +11,8 @@ import pytest
 
 from jobdeck.core.contract import Fault, Status
 from jobdeck.core.errors import NotFound, StorageError
-from jobdeck.storage import SqliteStore, sqlite_tx
+from jobdeck.storage import SqliteStore
+from jobdeck.storage.sqlite import tx
 
 from .conftest import NOW, make_job
 
@@ -136,7 +137,7 @@ def test_a_writer_waits_for_the_lock_and_takes_it_when_another_lets_go(db_path: 
         holder.execute("COMMIT")
 
     threading.Thread(target=release).start()
-    sqlite_tx.begin_write(waiter, wait=30.0)
+    tx.begin_write(waiter, wait=30.0)
     assert released  # it waited for the holder rather than failing at once
     waiter.execute("COMMIT")
 
@@ -147,6 +148,6 @@ def test_a_writer_gives_up_after_its_wait(db_path: str) -> None:
     holder.execute("BEGIN IMMEDIATE")
     began = time.monotonic()
     with pytest.raises(sqlite3.OperationalError, match="locked"):
-        sqlite_tx.begin_write(waiter, wait=0.1)
+        tx.begin_write(waiter, wait=0.1)
     assert time.monotonic() - began >= 0.05
     holder.execute("ROLLBACK")

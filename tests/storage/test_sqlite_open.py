@@ -11,8 +11,10 @@ import pytest
 
 from jobdeck.core.contract import Status
 from jobdeck.core.errors import StorageError
-from jobdeck.storage import SqliteStore, open_store, sqlite_files, sqlite_open
-from jobdeck.storage.schema import Migration, latest, migrations
+from jobdeck.storage import SqliteStore, open_store
+from jobdeck.storage.sqlite import connection as sqlite_open
+from jobdeck.storage.sqlite import files as sqlite_files
+from jobdeck.storage.sqlite.schema import Migration, latest, migrations
 
 from .conftest import exists, make_job, size
 
@@ -166,7 +168,7 @@ async def test_read_only_open_works_after_every_writer_closed(db_path: str) -> N
 
 
 def test_the_latest_schema_constant_matches_the_migration_files() -> None:
-    from jobdeck.storage.schema_version import LATEST
+    from jobdeck.storage.sqlite.schema_version import LATEST
 
     assert latest() == LATEST
 

@@ -9,7 +9,7 @@ from typing import Any
 import asyncpg
 import pytest
 
-from jobdeck.storage.postgres import PostgresStore
+from jobdeck.storage.postgres.store import PostgresStore
 
 
 @pytest.fixture

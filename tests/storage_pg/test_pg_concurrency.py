@@ -10,8 +10,8 @@ import asyncpg
 import pytest
 
 from jobdeck.core.contract import Fail, Status, Succeed
-from jobdeck.storage.postgres import PostgresStore
-from jobdeck.storage.sqlite import SqliteStore
+from jobdeck.storage.postgres.store import PostgresStore
+from jobdeck.storage.sqlite.store import SqliteStore
 from tests.storage.conftest import NOW, change, make_job, make_reason
 
 from .conftest import sql

@@ -9,8 +9,8 @@ import pytest
 from jobdeck.core.contract import Status
 from jobdeck.core.errors import StorageError
 from jobdeck.storage import open_store
-from jobdeck.storage.pg_schema import latest
-from jobdeck.storage.postgres import PostgresStore
+from jobdeck.storage.postgres.schema import latest
+from jobdeck.storage.postgres.store import PostgresStore
 from tests.storage.conftest import make_job
 
 from .conftest import sql

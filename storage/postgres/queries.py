@@ -1,5 +1,5 @@
 """Every SQL statement of the PostgreSQL backend, each named for what it does. The schema itself is
-in `pg_schema/`; nothing else in jobdeck writes SQL for PostgreSQL.
+in `schema/`; nothing else in jobdeck writes SQL for PostgreSQL.
 
 A batch travels as one array per column and is unpacked with `unnest`, so a statement's text
 never depends on a batch's length and a batch of 64 transitions is one statement, not 64.
@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from typing import Final
 
-from jobdeck.storage.queries import (
+from jobdeck.storage.columns import (
     ATTEMPT_COLUMNS,
     EVENT_COLUMNS,
     FAULT_COLUMNS,
     JOB_COLUMNS,
+    STEP_COLUMNS,
 )
 
 SCHEMA: Final = "jobdeck"
@@ -54,7 +55,7 @@ INSERT INTO jobdeck.schema_version (version) VALUES ({version:d});
 
 # Append events (one array per column, in array order) and adjust counts by status deltas, under
 # a transaction-level advisory lock taken before the first event gets its cursor and held to
-# commit: cursors then become visible in order (see pg_schema/0001_initial.sql). Everything a
+# commit: cursors then become visible in order (see schema/0001_initial.sql). Everything a
 # transaction does after it touches only events and counts, so waiting for it never closes a
 # cycle with a job-row lock. (Both parts join `locked`, so neither writes before it is held.)
 APPEND_EVENTS: Final = f"""
@@ -264,10 +265,6 @@ COUNT_WORKERS_SEEN: Final = "SELECT count(*) FROM workers WHERE last_seen >= $1"
 
 # -- durable steps -----------------------------------------------------------------------------
 
-STEP_COLUMNS: Final = (
-    "job_id, name, seq, status, result, attempt, reason, compensable, compensation, "
-    "compensation_attempts, compensation_reason, at"
-)
 # The steps of one job in execution order.
 SELECT_STEPS: Final = f"SELECT {STEP_COLUMNS} FROM steps WHERE job_id = $1 ORDER BY seq"
 # Whether the job still runs this attempt under this worker's lease; the row stays share-locked

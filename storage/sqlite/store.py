@@ -2,7 +2,7 @@
 
 Each public method is one trip to aiosqlite's thread: a write runs as one `BEGIN IMMEDIATE`
 transaction there (retried whole while another connection holds the lock), a read as one plain
-function. The bodies of those calls are in `sqlite_tx`.
+function. The bodies of those calls are in `tx`.
 """
 
 from __future__ import annotations
@@ -31,10 +31,6 @@ from jobdeck.core.contract import (
 from jobdeck.core.errors import InvalidInput, NotFound, StorageError
 from jobdeck.core.store import Change, Claimed, Page, Store
 from jobdeck.storage import checks, lookup
-from jobdeck.storage import queries as q
-from jobdeck.storage import sqlite_tx as tx
-from jobdeck.storage import steps as steps_sql
-from jobdeck.storage.group_commit import GroupCommit
 from jobdeck.storage.rows import (
     Row,
     attempt_from_row,
@@ -45,10 +41,14 @@ from jobdeck.storage.rows import (
     job_from_row,
     page_from,
 )
-from jobdeck.storage.sqlite_checkpoint import Checkpointer
-from jobdeck.storage.sqlite_errors import is_busy, storage_error
-from jobdeck.storage.sqlite_files import check_path, create_file
-from jobdeck.storage.sqlite_open import connect, on_thread, prepare
+from jobdeck.storage.sqlite import queries as q
+from jobdeck.storage.sqlite import steps as steps_sql
+from jobdeck.storage.sqlite import tx
+from jobdeck.storage.sqlite.checkpoint import Checkpointer
+from jobdeck.storage.sqlite.connection import connect, on_thread, prepare
+from jobdeck.storage.sqlite.errors import is_busy, storage_error
+from jobdeck.storage.sqlite.files import check_path, create_file
+from jobdeck.storage.sqlite.group_commit import GroupCommit
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)

@@ -18,10 +18,10 @@ from typing import Any, Final, NamedTuple, TypeVar
 from jobdeck.core.derived import RetryExplanation, compensation_state, explain, rerun_changes
 from jobdeck.core.errors import NotFound, StorageError
 from jobdeck.storage import lookup
-from jobdeck.storage import queries as q
-from jobdeck.storage.schema_version import LATEST
-from jobdeck.storage.sqlite_errors import storage_error
-from jobdeck.storage.sqlite_files import MEMORY, check_path, read_only_uri, refuse_newer
+from jobdeck.storage.sqlite import queries as q
+from jobdeck.storage.sqlite.errors import storage_error
+from jobdeck.storage.sqlite.files import MEMORY, check_path, read_only_uri, refuse_newer
+from jobdeck.storage.sqlite.schema_version import LATEST
 
 Row = tuple[Any, ...]
 T = TypeVar("T")

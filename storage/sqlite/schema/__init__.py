@@ -3,13 +3,11 @@ the last one applied. A migration is never edited once released: a change is a n
 
 from __future__ import annotations
 
-import re
 import sqlite3
 from dataclasses import dataclass
 from functools import cache
-from importlib.resources import files
 
-_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+from jobdeck.storage.migrations import numbered_files
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,19 +24,6 @@ def migrations() -> tuple[Migration, ...]:
         Migration(version, name, split_statements(text))
         for version, name, text in numbered_files(__package__)
     )
-
-
-def numbered_files(package: str) -> list[tuple[int, str, str]]:
-    """(number, name, text) of each `NNNN_name.sql` in a package, in order; refuses a gap. The
-    PostgreSQL migrations are found the same way."""
-    found = sorted(
-        (int(match[1]), entry.name, entry.read_text("utf-8"))
-        for entry in files(package).iterdir()
-        if (match := _NAME.match(entry.name))
-    )
-    if [version for version, _, _ in found] != list(range(1, len(found) + 1)):
-        raise RuntimeError(f"migrations are not numbered 1..n: {[name for _, name, _ in found]}")
-    return found
 
 
 def latest() -> int:

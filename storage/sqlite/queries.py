@@ -11,22 +11,13 @@ from __future__ import annotations
 
 from typing import Final
 
-# The column order `rows.job_from_row` reads.
-JOB_COLUMNS: Final = (
-    "id, kind, payload, status, attempt, max_attempts, reason, result, idempotency_key, rerun_of,"
-    " created_at, updated_at, run_after, lease_owner, lease_expires_at"
+from jobdeck.storage.columns import (
+    ATTEMPT_COLUMNS,
+    EVENT_COLUMNS,
+    FAULT_COLUMNS,
+    JOB_COLUMNS,
+    STEP_COLUMNS,
 )
-# The column order `rows.attempt_from_row` reads.
-ATTEMPT_COLUMNS: Final = "job_id, n, started_at, finished_at, outcome, reason, worker"
-# The column order `rows.event_from_row` reads.
-EVENT_COLUMNS: Final = "cursor, job_id, from_status, to_status, attempt, reason_code, at, step"
-# The column order `steps.step_from_row` reads.
-STEP_COLUMNS: Final = (
-    "job_id, name, seq, status, result, attempt, reason, compensable, compensation, "
-    "compensation_attempts, compensation_reason, at"
-)
-# The column order `rows.fault_from_row` reads.
-FAULT_COLUMNS: Final = "id, job_id, kind, retryable, times, remaining, reason, at_step, created_at"
 
 # -- opening -----------------------------------------------------------------------------------
 
@@ -59,7 +50,7 @@ BEGIN_WRITE: Final = "BEGIN IMMEDIATE"
 COMMIT: Final = "COMMIT"
 # Undo the write transaction after an error.
 ROLLBACK: Final = "ROLLBACK"
-# A nested point to undo an optimistic insert to (see sqlite_tx.insert).
+# A nested point to undo an optimistic insert to (see tx.insert).
 SAVEPOINT_FRESH: Final = "SAVEPOINT fresh"
 UNDO_FRESH: Final = "ROLLBACK TO fresh"
 RELEASE_FRESH: Final = "RELEASE fresh"

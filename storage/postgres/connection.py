@@ -8,9 +8,9 @@ from typing import Any
 import asyncpg
 
 from jobdeck.core.errors import StorageError
-from jobdeck.storage import postgres_queries as q
-from jobdeck.storage.pg_schema import latest, migrations
-from jobdeck.storage.postgres_errors import Target, read_only_error
+from jobdeck.storage.postgres import queries as q
+from jobdeck.storage.postgres.errors import Target, read_only_error
+from jobdeck.storage.postgres.schema import latest, migrations
 
 Connection = Any  # asyncpg ships no type hints
 

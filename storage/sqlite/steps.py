@@ -13,9 +13,10 @@ from collections.abc import Sequence
 from typing import Final
 
 from jobdeck.core.contract import CompensationStatus, Job, Reason, Step
-from jobdeck.storage import sqlite_tx as tx
-from jobdeck.storage.queries import SELECT_STEPS, STEP_COLUMNS
+from jobdeck.storage.columns import STEP_COLUMNS
 from jobdeck.storage.rows import Row, encode_json, encode_reason
+from jobdeck.storage.sqlite import tx
+from jobdeck.storage.sqlite.queries import SELECT_STEPS
 
 # Whether the job is still running this attempt under this worker's lease.
 HOLDS_LEASE: Final = """

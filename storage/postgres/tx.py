@@ -1,5 +1,5 @@
 """The bodies of PostgresStore's writes: each runs inside one transaction on one pooled
-connection. A batch goes to the server as one array per column (see `postgres_queries`).
+connection. A batch goes to the server as one array per column (see `queries`).
 
 Every transaction that appends events takes the events lock right before, after any job rows it
 locks, so cursors commit in order and lock waits never form a cycle."""
@@ -14,8 +14,8 @@ from jobdeck.core.contract import CompensationStatus, Fault, Job, Reason, Status
 from jobdeck.core.errors import NotFound, StorageError
 from jobdeck.core.store import Change, Claimed
 from jobdeck.storage import checks
-from jobdeck.storage import postgres_queries as q
-from jobdeck.storage.postgres_open import Connection
+from jobdeck.storage.postgres import queries as q
+from jobdeck.storage.postgres.connection import Connection
 from jobdeck.storage.rows import (
     change_row,
     encode_json,

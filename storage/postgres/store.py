@@ -31,9 +31,10 @@ from jobdeck.core.contract import (
 from jobdeck.core.errors import NotFound, StorageError
 from jobdeck.core.store import Change, Claimed, Page, Store
 from jobdeck.storage import checks, lookup
-from jobdeck.storage import postgres_queries as q
-from jobdeck.storage import postgres_tx as tx
-from jobdeck.storage.postgres_errors import (
+from jobdeck.storage.postgres import queries as q
+from jobdeck.storage.postgres import tx
+from jobdeck.storage.postgres.connection import Connection, create_pool, listener, prepare
+from jobdeck.storage.postgres.errors import (
     DRIVER_ERRORS,
     RETRYABLE,
     Target,
@@ -41,7 +42,6 @@ from jobdeck.storage.postgres_errors import (
     read_only_error,
     storage_error,
 )
-from jobdeck.storage.postgres_open import Connection, create_pool, listener, prepare
 from jobdeck.storage.rows import (
     attempt_from_row,
     counts_from,
@@ -50,7 +50,7 @@ from jobdeck.storage.rows import (
     job_from_row,
     page_from,
 )
-from jobdeck.storage.steps import step_from_row
+from jobdeck.storage.sqlite.steps import step_from_row
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 
-from jobdeck.storage.schema import numbered_files
+from jobdeck.storage.migrations import numbered_files
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,6 @@ from jobdeck.core.contract import Fault, Job, Status
 from jobdeck.core.errors import NotFound, StorageError
 from jobdeck.core.store import Change
 from jobdeck.storage import checks
-from jobdeck.storage import queries as q
 from jobdeck.storage.rows import (
     Row,
     change_row,
@@ -26,7 +25,8 @@ from jobdeck.storage.rows import (
     job_row,
     new_job_row,
 )
-from jobdeck.storage.sqlite_errors import is_busy
+from jobdeck.storage.sqlite import queries as q
+from jobdeck.storage.sqlite.errors import is_busy
 
 T = TypeVar("T")
 MIN_PAUSE, MAX_PAUSE = 0.00005, 0.001  # seconds between tries for a held write lock

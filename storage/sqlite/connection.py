@@ -10,9 +10,9 @@ from typing import TypeVar, cast
 import aiosqlite
 
 from jobdeck.core.errors import StorageError
-from jobdeck.storage import queries as q
-from jobdeck.storage.schema import latest, migrations
-from jobdeck.storage.sqlite_files import read_only_uri, refuse_newer
+from jobdeck.storage.sqlite import queries as q
+from jobdeck.storage.sqlite.files import read_only_uri, refuse_newer
+from jobdeck.storage.sqlite.schema import latest, migrations
 
 T = TypeVar("T")
 
@@ -60,7 +60,7 @@ def prepare(conn: sqlite3.Connection, path: str, *, read_only: bool, busy_ms: in
         return
     if version < latest():
         _migrate(conn, path)
-    # From here on a writer waits for the write lock in `sqlite_tx.begin_write`, in finer steps
+    # From here on a writer waits for the write lock in `tx.begin_write`, in finer steps
     # than SQLite's busy handler takes.
     conn.execute(q.SET_BUSY_TIMEOUT.format(ms=0))
 

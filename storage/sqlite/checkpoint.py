@@ -17,7 +17,7 @@ import sqlite3
 import time
 from typing import Final
 
-from jobdeck.storage import queries as q
+from jobdeck.storage.sqlite import queries as q
 
 log = logging.getLogger(__name__)
 

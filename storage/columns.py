@@ -1,0 +1,23 @@
+"""The column lists both backends select, each in the order its row reader in `rows` (or
+`sqlite.steps`) expects; the two schemas name their columns alike."""
+
+from __future__ import annotations
+
+from typing import Final
+
+# The column order `rows.job_from_row` reads.
+JOB_COLUMNS: Final = (
+    "id, kind, payload, status, attempt, max_attempts, reason, result, idempotency_key, rerun_of,"
+    " created_at, updated_at, run_after, lease_owner, lease_expires_at"
+)
+# The column order `rows.attempt_from_row` reads.
+ATTEMPT_COLUMNS: Final = "job_id, n, started_at, finished_at, outcome, reason, worker"
+# The column order `rows.event_from_row` reads.
+EVENT_COLUMNS: Final = "cursor, job_id, from_status, to_status, attempt, reason_code, at, step"
+# The column order `steps.step_from_row` reads.
+STEP_COLUMNS: Final = (
+    "job_id, name, seq, status, result, attempt, reason, compensable, compensation, "
+    "compensation_attempts, compensation_reason, at"
+)
+# The column order `rows.fault_from_row` reads.
+FAULT_COLUMNS: Final = "id, job_id, kind, retryable, times, remaining, reason, at_step, created_at"

@@ -1,0 +1,166 @@
+"""Reading what a user types or pipes in: payloads, JSON Lines files, and the text checks every
+argument passes. The bad-input rules of the command line live here, once."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import re
+import sys
+from typing import Any, NoReturn
+
+MAX_INT_DIGITS = 4000  # below Python's own int-parsing limit (4300 digits)
+
+
+def check_text(args: argparse.Namespace) -> None:
+    """Refuse arguments holding bytes that are not UTF-8 (Python hands them over as lone
+    surrogates, which SQLite cannot store); the database path is the one exception, since a file
+    name is bytes to the operating system."""
+    from jobdeck.core.errors import InvalidInput
+
+    for name, value in vars(args).items():
+        if name in _PATHS:
+            continue
+        for text in value if isinstance(value, list) else [value]:
+            if not isinstance(text, str):
+                continue
+            try:
+                text.encode("utf-8")
+            except UnicodeEncodeError:
+                positional = (args.command, name) in _POSITIONAL
+                shown = name.upper() if positional else _OPTIONS.get(name, f"--{name}")
+                raise InvalidInput(f"the {shown} argument is not valid UTF-8 text.") from None
+
+
+_PATHS = frozenset({"db", "source"})
+_POSITIONAL = frozenset(
+    {("submit", "kind"), ("submit", "payload"), ("show", "id"), ("rerun", "id"), ("fail", "id")}
+)
+_OPTIONS = {
+    "fault_kind": "--kind",
+    "worker_handlers": "--handlers",
+    "from_step": "--from-step",
+    "at_step": "--at-step",
+}
+
+
+def read_payload(text: str | None) -> Any:
+    from jobdeck.core.errors import InvalidInput
+
+    if text is None:
+        return {}
+    if text == "-":
+        text = _read_stdin()
+    try:
+        return loads(text)
+    except json.JSONDecodeError as err:
+        raise InvalidInput(
+            f"the payload is not valid JSON: {err.msg} at column {err.colno}."
+        ) from None
+    except ValueError as err:
+        raise InvalidInput(f"the payload is not valid JSON: {err}.") from None
+
+
+def loads(text: str) -> Any:
+    """json.loads for strict JSON: NaN, Infinity and numbers no float or int holds are refused
+    (ValueError), so nothing stored can make a later `--json` output invalid."""
+    from jobdeck.core.engine import MAX_PAYLOAD_DEPTH
+
+    # Measured before parsing: thousands of nested brackets would drive the parser into a
+    # RecursionError, which Python may also report from finalizers on stderr.
+    if _nesting(text) > MAX_PAYLOAD_DEPTH + 1:
+        raise ValueError(f"it nests deeper than {MAX_PAYLOAD_DEPTH} levels")
+    try:
+        return json.loads(
+            text, parse_constant=_not_a_number, parse_float=_finite, parse_int=_integer
+        )
+    except RecursionError:
+        raise ValueError(f"it nests deeper than {MAX_PAYLOAD_DEPTH} levels") from None
+
+
+_JSON_STRING = re.compile(r'"(?:\\.|[^"\\])*"')
+_BRACKETS = re.compile(r"[\[\]{}]")
+
+
+def _nesting(text: str) -> int:
+    """The deepest bracket nesting of a JSON text, strings aside (cheap: two C-level scans)."""
+    if text.count("[") + text.count("{") <= 32:
+        return 0
+    depth = deepest = 0
+    for bracket in _BRACKETS.findall(_JSON_STRING.sub("", text)):
+        if bracket in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        else:
+            depth -= 1
+    return deepest
+
+
+def _not_a_number(name: str) -> NoReturn:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _integer(text: str) -> int:
+    if len(text) > MAX_INT_DIGITS:
+        raise ValueError(f"a number of {len(text):,} digits is too long")
+    return int(text)
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):
+        raise ValueError(f"the number {text[:20]} is too large")
+    return value
+
+
+def _read_stdin() -> str:
+    from jobdeck.core.errors import InvalidInput
+
+    try:
+        return sys.stdin.buffer.read().decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidInput("standard input is not valid UTF-8.") from None
+
+
+def read_lines(source: str) -> list[Any]:
+    """Parse and check a whole JSON Lines input before anything is stored."""
+    from jobdeck.core.engine import check_payload
+    from jobdeck.core.errors import InvalidInput, NotFound
+
+    if source == "-":
+        text = _read_stdin()
+    else:
+        try:
+            with open(source, "rb") as file:
+                text = file.read().decode("utf-8")
+        except FileNotFoundError:
+            raise NotFound(f"no such file: {source}.") from None
+        except IsADirectoryError:
+            raise InvalidInput(f"{source} is a directory, not a JSON Lines file.") from None
+        except UnicodeDecodeError:
+            raise InvalidInput(f"{source} is not valid UTF-8.") from None
+        except OSError as err:
+            raise InvalidInput(f"cannot read {source}: {err.strerror}.") from None
+    payloads = []
+    # split("\n"), not splitlines(): JSON strings may hold U+2028 and other line breaks raw.
+    for n, line in enumerate(text.split("\n"), start=1):
+        if not line.strip():
+            continue
+        try:
+            payload = loads(line)
+        except json.JSONDecodeError as err:
+            raise InvalidInput(
+                f"line {n} is not valid JSON: {err.msg}; nothing was submitted."
+            ) from None
+        except ValueError as err:
+            raise InvalidInput(
+                f"line {n} is not valid JSON: {err}; nothing was submitted."
+            ) from None
+        # Checked here, not per stored batch: a bad line must stop every batch, not only its own.
+        try:
+            payloads.append(check_payload(payload))
+        except InvalidInput as err:
+            reason = str(err).rstrip(".")
+            raise InvalidInput(f"line {n}: {reason}; nothing was submitted.") from None
+    return payloads

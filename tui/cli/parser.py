@@ -1,0 +1,100 @@
+"""Every subcommand of `jobdeck` and its flags, and nothing else: what each does lives in the
+command modules beside this one."""
+
+from __future__ import annotations
+
+import argparse
+from typing import NoReturn
+
+EXIT_USAGE = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        # The message may quote a stray argument holding a line break: keep it one line.
+        self.exit(EXIT_USAGE, f"jobdeck: {printable(message)} (see --help).\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="jobdeck", description="A job engine with a live terminal monitor.")
+    p.add_argument(
+        "--db",
+        default=None,
+        help="SQLite file or postgresql:// URL (default: $JOBDECK_DB or ./jobdeck.db)",
+    )
+    p.add_argument("--handlers", metavar="MODULE:ATTR", help="a Registry of your own kinds")
+    p.add_argument("--debug", action="store_true", help="show tracebacks and transition logs")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    s = sub.add_parser("submit", help="submit a job (or many with --from)")
+    s.add_argument("kind")
+    s.add_argument("payload", nargs="?", help="a JSON object, or - to read it from stdin")
+    s.add_argument(
+        "--from", dest="source", metavar="FILE", help="JSON Lines of payloads (- = stdin)"
+    )
+    s.add_argument("--key", help="idempotency key (default: hash of kind and payload)")
+    s.add_argument("--max-attempts", type=int)
+    s.add_argument("--wait", action="store_true", help="wait for the final state")
+    s.add_argument("--json", action="store_true")
+
+    w = sub.add_parser("worker", help="run jobs")
+    w.add_argument("--handlers", dest="worker_handlers", metavar="MODULE:ATTR")
+    w.add_argument("--concurrency", type=int, default=4)
+    w.add_argument("--burst", action="store_true", help="exit when nothing is queued or running")
+    w.add_argument("--lease", type=float, default=30.0, help="lease length in seconds")
+    w.add_argument("--kind", action="append", default=[], help="only run these kinds")
+
+    st = sub.add_parser("status", help="jobs per status")
+    st.add_argument("--json", action="store_true")
+
+    ls = sub.add_parser("list", help="list jobs, newest first")
+    ls.add_argument("--status", choices=["queued", "running", "done", "failed"])
+    ls.add_argument("--kind")
+    ls.add_argument("--limit", type=int, default=20)
+    ls.add_argument("--json", action="store_true")
+
+    sh = sub.add_parser("show", help="one job with every attempt and its reason")
+    sh.add_argument("id")
+    sh.add_argument("--json", action="store_true")
+
+    ev = sub.add_parser("events", help="the transition log")
+    ev.add_argument("--since", type=int, default=0, metavar="CURSOR")
+    ev.add_argument("--follow", action="store_true")
+    ev.add_argument("--json", action="store_true", help="JSON Lines (the default when piped)")
+
+    rr = sub.add_parser("rerun", help="run a job's input again and compare outcomes")
+    rr.add_argument("id")
+    rr.add_argument("--from-step", metavar="NAME", help="reuse the results of steps before NAME")
+    rr.add_argument("--wait", action="store_true")
+    rr.add_argument("--json", action="store_true")
+
+    f = sub.add_parser("fail", help="arm a fault: the next attempt(s) fail on purpose")
+    f.add_argument("id", nargs="?")
+    f.add_argument("--kind", dest="fault_kind")
+    mode = f.add_mutually_exclusive_group()
+    mode.add_argument("--retryable", action="store_true")
+    mode.add_argument("--terminal", action="store_true")
+    f.add_argument("--times", type=int, default=1)
+    f.add_argument("--reason")
+    f.add_argument("--at-step", metavar="NAME", help="fire just before this step")
+
+    c = sub.add_parser("check", help="run the verification checklist on a fresh database")
+    c.add_argument("--json", action="store_true")
+
+    d = sub.add_parser("demo", help="open the monitor with workers and a demo workload")
+    d.add_argument("--workers", type=int, default=2)
+    d.add_argument("--tick", type=float, default=1.0)
+    d.add_argument(
+        "--fresh", action="store_true", help="delete the database first (default without --db)"
+    )
+
+    t = sub.add_parser("tui", help="open the monitor on a database")
+    t.add_argument("--allow-faults", action="store_true")
+    t.add_argument("--read-only", action="store_true")
+    t.add_argument("--tick", type=float, default=1.0)
+    return p
+
+
+def printable(message: str) -> str:
+    """One line, whatever the message quotes back (an id or a kind with a newline in it)."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in message)

@@ -1,0 +1,152 @@
+"""The commands about the system as a whole: a worker, the counts, the event log and the
+verification checklist."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from jobdeck.tui.cli.run import open_peek, run_engine, sqlite_file
+
+if TYPE_CHECKING:
+    from jobdeck.core.engine import Engine
+    from jobdeck.tui.render import Event
+
+MAX_CURSOR = 2**63 - 1  # SQLite's largest integer
+EVENTS_BATCH = 1000
+FOLLOW_POLL = 0.25  # seconds between reads of the log with --follow
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    from jobdeck.core.errors import InvalidInput
+    from jobdeck.core.worker import Worker
+
+    if not 1 <= args.concurrency <= 10_000:
+        raise InvalidInput(f"--concurrency must be between 1 and 10000, not {args.concurrency}.")
+    if not 1 <= args.lease <= 86_400:
+        raise InvalidInput(f"--lease must be between 1 and 86400 seconds, not {args.lease:g}.")
+
+    async def body(engine: Engine) -> int:
+        worker = Worker(
+            engine,
+            concurrency=args.concurrency,
+            lease=args.lease,
+            burst=args.burst,
+            kinds=args.kind,
+        )
+        import asyncio
+        import signal
+
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+
+        def on_signal() -> None:
+            if stop.is_set():
+                worker.grace = 0  # a second signal: release in-flight jobs now
+            stop.set()
+
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, on_signal)
+        stats = await worker.run(stop)
+        print(
+            f"worker {worker.name}: {stats.done} done, {stats.failed} failed, "
+            f"{stats.retried} retried, {stats.released} released",
+            file=sys.stderr,
+        )
+        return 0
+
+    return run_engine(args, body)
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    def show(counts: dict[str, int]) -> int:
+        if args.json:
+            print(json.dumps(counts))
+        else:
+            for name, n in counts.items():
+                print(f"{name:<8} {n}")
+        return 0
+
+    if sqlite_file(args):
+        from jobdeck.storage.sqlite.peek import sqlite_counts
+
+        return show(sqlite_counts(args.db))
+
+    async def body(engine: Engine) -> int:
+        counts = await engine.counts()
+        return show({s.value: counts.get(s, 0) for s in counts})
+
+    return run_engine(args, body, existing=True)
+
+
+def cmd_events(args: argparse.Namespace) -> int:
+    from jobdeck.core.errors import InvalidInput
+    from jobdeck.tui.render import event_json_line, event_line
+
+    as_json = args.json or not sys.stdout.isatty()
+
+    if not 0 <= args.since <= MAX_CURSOR:
+        raise InvalidInput(f"--since is an event cursor from 0 to {MAX_CURSOR}, not {args.since}.")
+
+    def show(batch: Sequence[Event]) -> bool:
+        """Print a batch of events; whether to read again (more may follow)."""
+        if batch:  # one write a batch: a print per line costs more than the line
+            lines = [event_json_line(e) if as_json else event_line(e) for e in batch]
+            print("\n".join(lines), flush=args.follow)
+        return bool(batch) or args.follow
+
+    peek = open_peek(args)
+    if peek is not None:
+        with peek:
+            cursor = args.since
+            while show(batch := peek.events(cursor, EVENTS_BATCH)):
+                if batch:
+                    cursor = batch[-1].cursor
+                else:
+                    time.sleep(FOLLOW_POLL)
+        return 0
+
+    async def body(engine: Engine) -> int:
+        cursor = args.since
+        while show(batch := await engine.events(cursor, EVENTS_BATCH)):
+            if batch:
+                cursor = batch[-1].cursor
+            else:
+                await _sleep(FOLLOW_POLL)
+        return 0
+
+    return run_engine(args, body, existing=True)
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    import tempfile
+
+    from jobdeck.core.checklist import run_checks
+
+    with tempfile.TemporaryDirectory(prefix="jobdeck-check-") as tmp:
+        results: list[Any] = []
+
+        async def body(engine: Engine) -> int:
+            results.extend(await run_checks(engine))
+            return 0
+
+        run_engine(args, body, db=os.path.join(tmp, "check.db"))
+    ok = all(r.ok for r in results)
+    if args.json:
+        shaped = [{"name": r.name, "ok": r.ok, "detail": r.detail} for r in results]
+        print(json.dumps({"ok": ok, "checks": shaped}))
+    else:
+        for r in results:
+            print(f"{'✓' if r.ok else '✗'} {r.name} — {r.detail}")
+    return 0 if ok else 1
+
+
+async def _sleep(seconds: float) -> None:
+    import asyncio
+
+    await asyncio.sleep(seconds)
