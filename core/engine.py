@@ -14,6 +14,7 @@ import random
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import ValidationError
@@ -40,8 +41,9 @@ from jobdeck.core.ids import new_id
 from jobdeck.core.registry import Registry
 from jobdeck.core.rerun import RerunReport, verdict
 from jobdeck.core.retry import Backoff, lost_lease
+from jobdeck.core.schedule import Schedule, run_after, tick_key
 from jobdeck.core.steps import STEP_NAME, steps_before
-from jobdeck.core.store import Change, Claimed, Page, Store
+from jobdeck.core.store import Change, Claimed, Page, ScheduleState, Store
 
 log = logging.getLogger("jobdeck")
 
@@ -188,11 +190,14 @@ class Engine:
         key: str | None = None,
         max_attempts: int | None = None,
         rerun_of: str | None = None,
+        run_at: datetime | float | None = None,
+        delay: timedelta | float | None = None,
     ) -> Job:
         """Build the job a submit would store: queued, or failed with the first gate's reason.
 
-        Pure apart from the clock and id source. Raises NotFound for an unknown kind and
-        InvalidInput for a payload that is not a JSON object within the limits.
+        Pure apart from the clock and id source. With `run_at` or `delay` the job stays queued
+        until then (see `schedule.run_after`). Raises NotFound for an unknown kind and
+        InvalidInput for a payload that is not a JSON object within the limits, or a bad time.
         """
         spec = self.registry.get(kind)
         body, canonical = _checked(payload)
@@ -201,6 +206,7 @@ class Engine:
         if key is not None and not 0 < len(key) <= 200:
             raise InvalidInput("an idempotency key must be 1 to 200 characters long.")
         now = self.clock()
+        due = run_after(now, run_at=run_at, delay=delay)
         try:
             job = Job(
                 id=self.ids(),
@@ -211,7 +217,7 @@ class Engine:
                 max_attempts=max_attempts or spec.max_attempts,
                 created_at=now,
                 updated_at=now,
-                run_after=now,
+                run_after=due,
             )
         except ValidationError as err:  # e.g. a key that is not a string: JSON keys are text
             first = err.errors()[0]
@@ -228,13 +234,19 @@ class Engine:
         *,
         key: str | None = None,
         max_attempts: int | None = None,
+        run_at: datetime | float | None = None,
+        delay: timedelta | float | None = None,
     ) -> Job:
         """Store one job and return it, or the existing live/done job with the same key.
 
-        A denied job is stored failed with its one reason and never runs.
-        Raises NotFound (unknown kind), InvalidInput (bad payload), StorageError.
+        A denied job is stored failed with its one reason and never runs. `run_at` (an aware
+        datetime or epoch seconds) or `delay` (a timedelta or seconds) keeps it queued until
+        then; a time in the past runs as soon as a worker is free.
+        Raises NotFound (unknown kind), InvalidInput (bad payload or time), StorageError.
         """
-        (job,) = await self.submit_many(kind, [payload], key=key, max_attempts=max_attempts)
+        (job,) = await self.submit_many(
+            kind, [payload], key=key, max_attempts=max_attempts, run_at=run_at, delay=delay
+        )
         return job
 
     async def submit_many(
@@ -244,16 +256,30 @@ class Engine:
         *,
         key: str | None = None,
         max_attempts: int | None = None,
+        run_at: datetime | float | None = None,
+        delay: timedelta | float | None = None,
     ) -> list[Job]:
-        """Validate every payload first, then store them all in one transaction.
+        """Validate every payload first, then store them all in one transaction; `run_at` or
+        `delay` applies to each (see `submit`).
 
         One bad payload raises InvalidInput (naming its position) and stores nothing.
         """
         items = list(payloads)
         prepared: list[Job] = []
+        if run_at is not None or delay is not None:
+            run_after(self.clock(), run_at=run_at, delay=delay)  # a bad time names no payload
         for i, payload in enumerate(items, start=1):
             try:
-                prepared.append(self.prepare(kind, payload, key=key, max_attempts=max_attempts))
+                prepared.append(
+                    self.prepare(
+                        kind,
+                        payload,
+                        key=key,
+                        max_attempts=max_attempts,
+                        run_at=run_at,
+                        delay=delay,
+                    )
+                )
             except InvalidInput as err:
                 if len(items) == 1:
                     raise
@@ -394,6 +420,72 @@ class Engine:
             return 0
         return sum(await self.apply(changes))
 
+    # -- time ----------------------------------------------------------------------------------
+    async def make_ticks(
+        self, schedule: Schedule, last_tick: float, ticks: Sequence[float]
+    ) -> list[Job] | None:
+        """Make one job of `schedule` for each tick, keyed by the schedule and the tick's
+        instant, if the schedule's last tick in the store is still `last_tick` (None when
+        another worker made them first, or the schedule is paused)."""
+        prepared = [
+            (
+                tick,
+                self.prepare(
+                    schedule.kind, dict(schedule.payload), key=tick_key(schedule.name, tick)
+                ),
+            )
+            for tick in ticks
+        ]
+        stored = await self.store.make_ticks(schedule.name, last_tick, prepared)
+        if stored:
+            for (_, new), got in zip(prepared, stored, strict=True):
+                if got.id == new.id:
+                    log_transition(got, None, got.status)
+            self.submitted.set()
+        return stored
+
+    async def schedules(self) -> list[ScheduleView]:
+        """Every periodic schedule: the ones the database knows (declared by a worker) and the
+        ones this registry declares that no worker has run yet, by name, each with its next tick
+        at the engine's clock."""
+        now = self.clock()
+        stored = {state.name: state for state in await self.store.schedules()}
+        declared = {entry.name: entry for entry in self.registry.schedules()}
+        views = []
+        for name in sorted(stored.keys() | declared.keys()):
+            state, entry = stored.get(name), declared.get(name)
+            if entry is None and state is not None:
+                try:
+                    entry = Schedule(name, state.kind, state.cron, state.tz)
+                except InvalidInput:  # declared by a newer jobdeck: show it, plan nothing
+                    entry = None
+            after = max(now, state.last_tick) if state is not None else now
+            next_tick = None
+            if entry is not None and not (state is not None and state.paused):
+                next_tick = entry.next_after(after)
+            views.append(ScheduleView(name, entry, state, next_tick))
+        return views
+
+    async def pause_schedule(self, name: str, *, reason: str | None = None) -> ScheduleState:
+        """Stop one schedule making jobs, for every worker. Raises NotFound (a schedule no
+        worker has declared yet cannot be paused) and InvalidInput for a bad reason."""
+        return await self.store.pause_schedule(
+            name, paused=True, reason=_operator_text(reason), now=self.clock()
+        )
+
+    async def resume_schedule(self, name: str) -> ScheduleState:
+        """Let a paused schedule make jobs again from now on; the ticks that fell while it was
+        paused are not made up. Raises NotFound."""
+        return await self.store.pause_schedule(name, paused=False, reason=None, now=self.clock())
+
+    async def schedule_jobs(self, name: str, *, limit: int = 50) -> list[Job]:
+        """The jobs one schedule made, newest tick first."""
+        return await self.store.schedule_jobs(name, limit)
+
+    async def scheduled(self, *, limit: int = 50) -> list[Job]:
+        """Queued jobs not yet due, soonest first."""
+        return await self.store.scheduled(self.clock(), limit)
+
     # -- reading -------------------------------------------------------------------------------
     async def get(self, job_id: str) -> Job:
         """The job with this id (or unique id suffix); raises NotFound."""
@@ -463,6 +555,26 @@ class Engine:
             await asyncio.sleep(poll)
 
 
+@dataclass(frozen=True)
+class ScheduleView:
+    """One periodic schedule as `jobdeck schedules` and the monitor show it: its declaration
+    (None when only the database knows it and it cannot be read), what the database holds
+    (None until a worker runs it) and its next tick (None while paused)."""
+
+    name: str
+    entry: Schedule | None
+    state: ScheduleState | None
+    next_tick: float | None
+
+
+def _operator_text(text: str | None) -> str | None:
+    """An operator's reason: one line of at most 500 characters, or None when empty."""
+    text = (text or "").strip()
+    if len(text) > 500 or any(ord(c) < 32 for c in text):
+        raise InvalidInput("a reason is one line of at most 500 characters.")
+    return text or None
+
+
 def _log_applied(changes: Sequence[Change], applied: Sequence[bool]) -> None:
     for change, ok in zip(changes, applied, strict=True):
         if ok:
@@ -494,6 +606,7 @@ __all__ = [
     "LineageNode",
     "NotFound",
     "RetryExplanation",
+    "ScheduleView",
     "canonical_json",
     "check_payload",
     "default_key",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict
 from jobdeck.core.errors import InvalidInput, NotFound
 from jobdeck.core.gates import Gate, schema_gate
 from jobdeck.core.retry import DEFAULT_POLICY, Backoff, Policy
+from jobdeck.core.schedule import Schedule
 
 Handler = Callable[[Any, Any], Awaitable[Any]]
 
@@ -40,6 +41,7 @@ class Registry:
 
     def __init__(self) -> None:
         self._kinds: dict[str, Kind] = {}
+        self._schedules: dict[str, Schedule] = {}
 
     def kind(
         self,
@@ -51,12 +53,24 @@ class Registry:
         timeout: float | None = 60.0,
         backoff: Backoff | None = None,
         policy: Policy = DEFAULT_POLICY,
+        schedule: str | None = None,
+        tz: str = "UTC",
+        schedule_payload: Mapping[str, Any] | None = None,
+        catch_up: bool = False,
     ) -> Callable[[Handler], Handler]:
         """Decorator registering an async handler `(ctx, payload) -> JSON result` as `name`.
 
-        The schema gate built from `payload` always runs first, then `gates` in order.
-        Raises InvalidInput if `name` is already registered or max_attempts < 1.
+        The schema gate built from `payload` always runs first, then `gates` in order. With
+        `schedule` (five-field cron, read in the time zone `tz`), workers also make one job of
+        this kind at each tick, with `schedule_payload`; see `every`.
+        Raises InvalidInput if `name` is already registered, max_attempts < 1, or the schedule
+        or time zone is not valid (the sentence names the kind).
         """
+        entry = (
+            Schedule(name, name, schedule, tz, dict(schedule_payload or {}), catch_up)
+            if schedule is not None
+            else None
+        )
 
         def register(handler: Handler) -> Handler:
             self.add(
@@ -71,9 +85,53 @@ class Registry:
                     policy=policy,
                 )
             )
+            if entry is not None:
+                self._add_schedule(entry)
             return handler
 
         return register
+
+    def every(
+        self,
+        kind: str,
+        cron: str,
+        *,
+        payload: Mapping[str, Any] | None = None,
+        tz: str = "UTC",
+        name: str | None = None,
+        catch_up: bool = False,
+    ) -> Schedule:
+        """Make a job of `kind` with `payload` at each instant of `cron` (five standard fields)
+        in the time zone `tz`. Every worker that loads this registry takes part, and each tick
+        becomes exactly one job whatever the number of workers. `name` (default: the kind)
+        names the schedule for `jobdeck schedules`; with `catch_up`, ticks missed while no
+        worker ran are all made (at most 100), otherwise only the latest.
+
+        Raises InvalidInput for an invalid cron expression, time zone or name, or a name
+        already used.
+        """
+        entry = Schedule(name or kind, kind, cron, tz, dict(payload or {}), catch_up)
+        self._add_schedule(entry)
+        return entry
+
+    def _add_schedule(self, entry: Schedule) -> None:
+        if entry.name in self._schedules:
+            raise InvalidInput(f"the schedule {entry.name!r} is declared twice.")
+        self._schedules[entry.name] = entry
+
+    def schedules(self) -> list[Schedule]:
+        """Every periodic entry, by name. Each names a kind that `check_schedules` verifies."""
+        return [self._schedules[n] for n in sorted(self._schedules)]
+
+    def check_schedules(self) -> None:
+        """Raise InvalidInput, naming the schedule, for one whose kind is not registered or
+        whose payload the kind's gates would refuse as malformed."""
+        for entry in self._schedules.values():
+            if entry.kind not in self._kinds:
+                raise InvalidInput(
+                    f"the schedule {entry.name!r} makes jobs of {entry.kind!r}, which is not "
+                    "a registered kind."
+                )
 
     def add(self, kind: Kind) -> None:
         if kind.name in self._kinds:
@@ -95,6 +153,8 @@ class Registry:
         merged = Registry()
         for k in [*self, *other]:
             merged.add(k)
+        for entry in [*self.schedules(), *other.schedules()]:
+            merged._add_schedule(entry)
         return merged
 
     def names(self) -> list[str]:

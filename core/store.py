@@ -49,6 +49,23 @@ class Change:
 
 
 @dataclass(frozen=True, slots=True)
+class ScheduleState:
+    """What the database holds about one periodic schedule: what workers last declared for it,
+    the newest tick made (or the moment it was first declared), whether it is paused, and the
+    job of its newest tick, if that job still exists."""
+
+    name: str
+    kind: str
+    cron: str
+    tz: str
+    last_tick: float
+    paused: bool
+    paused_reason: str | None
+    changed_at: float
+    last_job: Job | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Page:
     """A keyset page of one pane: rows in id order and the cursor to pass for the next page."""
 
@@ -198,6 +215,42 @@ class Store(Protocol):
 
     async def insert_rerun(self, job: Job, steps: Sequence[Step]) -> Job:
         """Store a new rerun together with the memoized steps it starts from (one transaction)."""
+        ...
+
+    # -- periodic schedules --------------------------------------------------------------------
+    async def declare_schedules(
+        self, entries: Sequence[tuple[str, str, str, str]], now: float
+    ) -> list[ScheduleState]:
+        """Record each (name, kind, cron, tz) a worker runs: a new schedule starts counting its
+        ticks from `now`; a known one keeps its last tick and pause and takes the new cron, kind
+        and time zone. Returns the state of every schedule in the database, by name."""
+        ...
+
+    async def schedules(self) -> list[ScheduleState]:
+        """Every schedule in the database with the job of its newest tick, by name."""
+        ...
+
+    async def make_ticks(
+        self, name: str, last_tick: float, ticks: Sequence[tuple[float, Job]]
+    ) -> list[Job] | None:
+        """In one transaction: move the schedule's last tick from `last_tick` to the newest of
+        `ticks`, record each (tick, job) and insert the jobs. None, and nothing written, when the
+        schedule is paused or its last tick is no longer `last_tick` (another worker made them)."""
+        ...
+
+    async def pause_schedule(
+        self, name: str, *, paused: bool, reason: str | None, now: float
+    ) -> ScheduleState:
+        """Pause or resume a schedule for every worker. Resuming restarts its count at `now`, so
+        the ticks that fell while it was paused are not made up. Raises NotFound."""
+        ...
+
+    async def schedule_jobs(self, name: str, limit: int) -> list[Job]:
+        """The jobs a schedule made, newest tick first (at most `limit`)."""
+        ...
+
+    async def scheduled(self, now: float, limit: int) -> list[Job]:
+        """Queued jobs not yet due at `now`, soonest first."""
         ...
 
     # -- wake-ups --------------------------------------------------------------------------------

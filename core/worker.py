@@ -47,6 +47,7 @@ from jobdeck.core.retry import (
 )
 from jobdeck.core.steps import CompensateFn, InjectedFault, LeaseLost, StepFn, StepRunner
 from jobdeck.core.store import Change, Claimed
+from jobdeck.core.ticker import Ticker
 
 log = logging.getLogger("jobdeck.worker")
 
@@ -117,6 +118,11 @@ class Worker:
         self.lease = lease
         self.burst = burst
         self.kinds = [engine.registry.get(k).name for k in kinds]
+        engine.registry.check_schedules()
+        self.ticker = Ticker(
+            engine,
+            [e for e in engine.registry.schedules() if not self.kinds or e.kind in self.kinds],
+        )
         self.name = name or worker_name()
         self.poll = poll
         self.grace = grace
@@ -130,6 +136,7 @@ class Worker:
         """Work until `stop` is set (or, with burst, until the queue is drained)."""
         stop = stop or asyncio.Event()
         await self.store.touch_worker(self.name, self.engine.clock())
+        await self.ticker.start()
         beat = asyncio.create_task(self._heartbeat(stop), name="jobdeck-heartbeat")
         try:
             await self._claim_loop(stop)
@@ -149,6 +156,7 @@ class Worker:
         last_recover = time.monotonic()
         failures = 0
         while not stop.is_set():
+            await self._tick()
             free = self.concurrency - len(self._running)
             finished = self._take(FLUSH_GROUP)
             claimed: list[Claimed] = []
@@ -183,20 +191,32 @@ class Worker:
                     return
             await self._wait(stop, free > 0)
 
+    async def _tick(self) -> None:
+        """Make the jobs of the schedules' due ticks; trouble is logged and tried again."""
+        try:
+            await self.ticker.run_due(self.engine.clock())
+        except JobdeckError as err:
+            log.warning("could not make the jobs of due schedules (%s); trying again", err)
+
     async def _wait(self, stop: asyncio.Event, idle: bool) -> None:
-        """Sleep until a slot frees, a local submit happens, `stop` is set, or the poll ends."""
+        """Sleep until a slot frees, a local submit happens, `stop` is set, the poll ends, the
+        earliest queued job becomes due, or a schedule's next tick comes."""
         waiters: list[asyncio.Future[Any]] = [
             asyncio.ensure_future(stop.wait()),
             asyncio.ensure_future(self._slot_free.wait()),
         ]
         timeout = self.poll
+        now = self.engine.clock()
         if idle:
             waiters.append(asyncio.ensure_future(self.engine.submitted.wait()))
             if self.store.notifies:
                 # The store hears of new jobs (LISTEN/NOTIFY): wait long instead of polling.
                 timeout = max(self.poll, min(1.0, self.lease / 3))
-                hint = self.store.wait_for_jobs(self.engine.clock(), timeout)
-                waiters.append(asyncio.ensure_future(hint))
+            if self.ticker.next_due is not None:
+                timeout = max(0.0, min(timeout, self.ticker.next_due - now))
+            # Returns early when a job scheduled for later becomes due within the timeout.
+            hint = self.store.wait_for_jobs(now, timeout)
+            waiters.append(asyncio.ensure_future(hint))
         try:
             await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
         finally:

@@ -21,3 +21,9 @@ STEP_COLUMNS: Final = (
 )
 # The column order `rows.fault_from_row` reads.
 FAULT_COLUMNS: Final = "id, job_id, kind, retryable, times, remaining, reason, at_step, created_at"
+# `JOB_COLUMNS` of the jobs table joined as `j`.
+JOINED_JOB_COLUMNS: Final = ", ".join("j." + name.strip() for name in JOB_COLUMNS.split(","))
+# The column order `rows.schedule_from_row` reads, of the schedules table joined as `s`.
+SCHEDULE_COLUMNS: Final = (
+    "s.name, s.kind, s.cron, s.tz, s.last_tick, s.paused, s.paused_reason, s.changed_at"
+)

@@ -11,7 +11,7 @@ from typing import Any, Final
 from pydantic_core import from_json
 
 from jobdeck.core.contract import Attempt, Event, Fault, Job, Reason, Status
-from jobdeck.core.store import Change, Page
+from jobdeck.core.store import Change, Page, ScheduleState
 
 Row = tuple[Any, ...]
 
@@ -200,6 +200,23 @@ def fault_from_row(row: Row) -> Fault:
             "at_step": row[7],
             "created_at": row[8],
         }
+    )
+
+
+def schedule_from_row(row: Row) -> ScheduleState:
+    """A schedule from `SCHEDULE_COLUMNS` followed by the `JOB_COLUMNS` of its newest tick's
+    job (all NULL when it has none)."""
+    job = row[8:]
+    return ScheduleState(
+        name=row[0],
+        kind=row[1],
+        cron=row[2],
+        tz=row[3],
+        last_tick=float(row[4]),
+        paused=bool(row[5]),
+        paused_reason=row[6],
+        changed_at=float(row[7]),
+        last_job=job_from_row(job) if job and job[0] is not None else None,
     )
 
 

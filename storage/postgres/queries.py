@@ -15,6 +15,8 @@ from jobdeck.storage.columns import (
     EVENT_COLUMNS,
     FAULT_COLUMNS,
     JOB_COLUMNS,
+    JOINED_JOB_COLUMNS,
+    SCHEDULE_COLUMNS,
     STEP_COLUMNS,
 )
 
@@ -287,4 +289,56 @@ ON CONFLICT (job_id, name) DO UPDATE SET
 SET_COMPENSATION: Final = """
 UPDATE steps SET compensation = $1, compensation_attempts = $2, compensation_reason = $3, at = $4
 WHERE job_id = $5 AND name = $6
+"""
+
+# -- periodic schedules ------------------------------------------------------------------------
+
+# Record a schedule a worker runs: a new one counts its ticks from $5; a known one keeps its last
+# tick and pause. Values: name, kind, cron, tz, now.
+DECLARE_SCHEDULE: Final = """
+INSERT INTO schedules (name, kind, cron, tz, last_tick, paused, changed_at)
+VALUES ($1, $2, $3, $4, $5, false, $5)
+ON CONFLICT (name) DO UPDATE SET kind = excluded.kind, cron = excluded.cron, tz = excluded.tz
+"""
+# Every schedule with the job of its newest tick (NULL columns when it has none left).
+SELECT_SCHEDULES: Final = f"""
+SELECT {SCHEDULE_COLUMNS}, {JOINED_JOB_COLUMNS}
+FROM schedules AS s
+LEFT JOIN schedule_runs AS r ON r.name = s.name
+     AND r.tick = (SELECT max(tick) FROM schedule_runs WHERE name = s.name)
+LEFT JOIN jobs AS j ON j.id = r.job_id
+ORDER BY s.name
+"""
+# Move a schedule's last tick forward, only from the value the worker read and while unpaused.
+# Values: new last tick, name, the last tick read.
+ADVANCE_SCHEDULE: Final = """
+UPDATE schedules SET last_tick = $1 WHERE name = $2 AND last_tick = $3 AND NOT paused
+"""
+# The ticks made, one array per column. Values: names, ticks, job ids.
+INSERT_SCHEDULE_RUNS: Final = """
+INSERT INTO schedule_runs (name, tick, job_id)
+SELECT * FROM unnest($1::text[], $2::double precision[], $3::text[])
+"""
+# Pause or resume a schedule; resuming restarts its count at $4. Values: name, paused, reason,
+# now.
+PAUSE_SCHEDULE: Final = """
+UPDATE schedules
+SET paused = $2, paused_reason = $3, changed_at = $4,
+    last_tick = CASE WHEN $2 THEN last_tick ELSE greatest(last_tick, $4) END
+WHERE name = $1
+"""
+# The jobs a schedule made, newest tick first.
+SELECT_SCHEDULE_JOBS: Final = f"""
+SELECT {JOINED_JOB_COLUMNS}
+FROM schedule_runs AS r JOIN jobs AS j ON j.id = r.job_id
+WHERE r.name = $1
+ORDER BY r.tick DESC
+LIMIT $2
+"""
+# Queued jobs not yet due, soonest first.
+SELECT_SCHEDULED: Final = f"""
+SELECT {JOB_COLUMNS} FROM jobs
+WHERE status = 'queued' AND run_after > $1
+ORDER BY run_after, id
+LIMIT $2
 """

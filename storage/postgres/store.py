@@ -29,7 +29,7 @@ from jobdeck.core.contract import (
     Step,
 )
 from jobdeck.core.errors import NotFound, StorageError
-from jobdeck.core.store import Change, Claimed, Page, Store
+from jobdeck.core.store import Change, Claimed, Page, ScheduleState, Store
 from jobdeck.storage import checks, lookup
 from jobdeck.storage.postgres import queries as q
 from jobdeck.storage.postgres import tx
@@ -49,6 +49,7 @@ from jobdeck.storage.rows import (
     fault_from_row,
     job_from_row,
     page_from,
+    schedule_from_row,
 )
 from jobdeck.storage.sqlite.steps import step_from_row
 
@@ -362,6 +363,38 @@ class PostgresStore:
     def notifies(self) -> bool:
         return True
 
+    # -- periodic schedules ----------------------------------------------------------------------
+    async def declare_schedules(
+        self, entries: Sequence[tuple[str, str, str, str]], now: float
+    ) -> list[ScheduleState]:
+        return await self._write(lambda conn: tx.declare_schedules(conn, entries, now))
+
+    async def schedules(self) -> list[ScheduleState]:
+        rows = await self._read(lambda conn: conn.fetch(q.SELECT_SCHEDULES))
+        return [schedule_from_row(tuple(row)) for row in rows]
+
+    async def make_ticks(
+        self, name: str, last_tick: float, ticks: Sequence[tuple[float, Job]]
+    ) -> list[Job] | None:
+        if not ticks:
+            return []
+        checks.new_jobs([job for _, job in ticks])
+        return await self._write(lambda conn: tx.make_ticks(conn, name, last_tick, ticks))
+
+    async def pause_schedule(
+        self, name: str, *, paused: bool, reason: str | None, now: float
+    ) -> ScheduleState:
+        return await self._write(lambda conn: tx.pause_schedule(conn, name, paused, reason, now))
+
+    async def schedule_jobs(self, name: str, limit: int) -> list[Job]:
+        rows = await self._read(lambda conn: conn.fetch(q.SELECT_SCHEDULE_JOBS, name, limit))
+        return [job_from_row(tuple(row)) for row in rows]
+
+    async def scheduled(self, now: float, limit: int) -> list[Job]:
+        rows = await self._read(lambda conn: conn.fetch(q.SELECT_SCHEDULED, now, limit))
+        return [job_from_row(tuple(row)) for row in rows]
+
+    # -- wake-ups --------------------------------------------------------------------------------
     async def wait_for_jobs(self, now: float, within: float) -> None:
         """Return when another process queued a job (NOTIFY), when the earliest queued job's
         `run_after` comes (on the caller's clock, `now`), or after `within` seconds. Never

@@ -12,7 +12,7 @@ from typing import Any
 
 from jobdeck.core.contract import CompensationStatus, Fault, Job, Reason, Status, Step
 from jobdeck.core.errors import NotFound, StorageError
-from jobdeck.core.store import Change, Claimed
+from jobdeck.core.store import Change, Claimed, ScheduleState
 from jobdeck.storage import checks
 from jobdeck.storage.postgres import queries as q
 from jobdeck.storage.postgres.connection import Connection
@@ -23,6 +23,7 @@ from jobdeck.storage.rows import (
     fault_from_row,
     job_from_row,
     job_row,
+    schedule_from_row,
 )
 
 EventRow = tuple[str, str | None, str, int, str | None, float, str | None]
@@ -241,3 +242,40 @@ async def insert_with_steps(conn: Connection, job: Job, steps: Sequence[Step]) -
         seeds = [_step_values(s.model_copy(update={"job_id": job.id})) for s in steps]
         await conn.execute(q.UPSERT_STEPS, *_columns(seeds, 12))
     return stored
+
+
+async def declare_schedules(
+    conn: Connection, entries: Sequence[tuple[str, str, str, str]], now: float
+) -> list[ScheduleState]:
+    await conn.executemany(q.DECLARE_SCHEDULE, [(*entry, now) for entry in entries])
+    return [schedule_from_row(tuple(row)) for row in await conn.fetch(q.SELECT_SCHEDULES)]
+
+
+async def make_ticks(
+    conn: Connection, name: str, last_tick: float, ticks: Sequence[tuple[float, Job]]
+) -> list[Job] | None:
+    """The ticks' jobs, stored, or None when the schedule is paused or another worker moved its
+    last tick first (then nothing is written)."""
+    newest = max(tick for tick, _ in ticks)
+    if await conn.execute(q.ADVANCE_SCHEDULE, newest, name, last_tick) != "UPDATE 1":
+        return None
+    stored = await insert(conn, [job for _, job in ticks])
+    await conn.execute(
+        q.INSERT_SCHEDULE_RUNS,
+        [name] * len(ticks),
+        [tick for tick, _ in ticks],
+        [job.id for job in stored],
+    )
+    return stored
+
+
+async def pause_schedule(
+    conn: Connection, name: str, paused: bool, reason: str | None, now: float
+) -> ScheduleState:
+    if await conn.execute(q.PAUSE_SCHEDULE, name, paused, reason, now) != "UPDATE 1":
+        known = [row[0] for row in await conn.fetch(q.SELECT_SCHEDULES)]
+        raise NotFound(
+            f"no schedule called {name!r} (known schedules: {', '.join(known) or 'none'})."
+        )
+    rows = await conn.fetch(q.SELECT_SCHEDULES)
+    return next(schedule_from_row(tuple(row)) for row in rows if row[0] == name)

@@ -16,6 +16,8 @@ from jobdeck.storage.columns import (
     EVENT_COLUMNS,
     FAULT_COLUMNS,
     JOB_COLUMNS,
+    JOINED_JOB_COLUMNS,
+    SCHEDULE_COLUMNS,
     STEP_COLUMNS,
 )
 
@@ -245,3 +247,53 @@ SELECT_LAST_CURSOR: Final = "SELECT coalesce(max(cursor), 0) FROM events"
 SELECT_ARMED_FAULTS: Final = f"SELECT {FAULT_COLUMNS} FROM faults WHERE remaining > 0 ORDER BY id"
 # Workers seen at or after a time.
 COUNT_WORKERS_SEEN: Final = "SELECT count(*) FROM workers WHERE last_seen >= ?"
+
+# -- periodic schedules ------------------------------------------------------------------------
+
+# Record a schedule a worker runs: a new one counts its ticks from :now; a known one keeps its
+# last tick and pause.
+DECLARE_SCHEDULE: Final = """
+INSERT INTO schedules (name, kind, cron, tz, last_tick, paused, changed_at)
+VALUES (:name, :kind, :cron, :tz, :now, 0, :now)
+ON CONFLICT (name) DO UPDATE SET kind = excluded.kind, cron = excluded.cron, tz = excluded.tz
+"""
+# Every schedule with the job of its newest tick (NULL columns when it has none left).
+SELECT_SCHEDULES: Final = f"""
+SELECT {SCHEDULE_COLUMNS}, {JOINED_JOB_COLUMNS}
+FROM schedules AS s
+LEFT JOIN schedule_runs AS r ON r.name = s.name
+     AND r.tick = (SELECT max(tick) FROM schedule_runs WHERE name = s.name)
+LEFT JOIN jobs AS j ON j.id = r.job_id
+ORDER BY s.name
+"""
+# Move a schedule's last tick forward, only from the value the worker read and while unpaused.
+# Values: new last tick, name, the last tick read.
+ADVANCE_SCHEDULE: Final = """
+UPDATE schedules SET last_tick = ? WHERE name = ? AND last_tick = ? AND paused = 0
+"""
+# One tick made. Values: name, tick, job id.
+INSERT_SCHEDULE_RUN: Final = "INSERT INTO schedule_runs (name, tick, job_id) VALUES (?, ?, ?)"
+# Pause or resume a schedule; resuming restarts its count at :now.
+PAUSE_SCHEDULE: Final = """
+UPDATE schedules
+SET paused = :paused, paused_reason = :reason, changed_at = :now,
+    last_tick = CASE WHEN :paused THEN last_tick ELSE max(last_tick, :now) END
+WHERE name = :name
+"""
+# The jobs a schedule made, newest tick first.
+SELECT_SCHEDULE_JOBS: Final = f"""
+SELECT {JOINED_JOB_COLUMNS}
+FROM schedule_runs AS r JOIN jobs AS j ON j.id = r.job_id
+WHERE r.name = ?
+ORDER BY r.tick DESC
+LIMIT ?
+"""
+# Queued jobs not yet due, soonest first.
+SELECT_SCHEDULED: Final = f"""
+SELECT {JOB_COLUMNS} FROM jobs INDEXED BY jobs_ready
+WHERE status = 'queued' AND run_after > ?
+ORDER BY run_after, id
+LIMIT ?
+"""
+# When the earliest queued job becomes due (NULL when none is queued).
+NEXT_READY: Final = "SELECT min(run_after) FROM jobs INDEXED BY jobs_ready WHERE status = 'queued'"

@@ -29,7 +29,7 @@ from jobdeck.core.contract import (
     Step,
 )
 from jobdeck.core.errors import InvalidInput, NotFound, StorageError
-from jobdeck.core.store import Change, Claimed, Page, Store
+from jobdeck.core.store import Change, Claimed, Page, ScheduleState, Store
 from jobdeck.storage import checks, lookup
 from jobdeck.storage.rows import (
     Row,
@@ -40,6 +40,7 @@ from jobdeck.storage.rows import (
     fault_from_row,
     job_from_row,
     page_from,
+    schedule_from_row,
 )
 from jobdeck.storage.sqlite import queries as q
 from jobdeck.storage.sqlite import steps as steps_sql
@@ -357,9 +358,61 @@ class SqliteStore:
         """SQLite cannot tell another process that a job was queued: idle workers poll."""
         return False
 
+    # -- periodic schedules ----------------------------------------------------------------------
+    async def declare_schedules(
+        self, entries: Sequence[tuple[str, str, str, str]], now: float
+    ) -> list[ScheduleState]:
+        body = partial(tx.declare_schedules, entries=entries, now=now)
+        return [schedule_from_row(row) for row in await self._write(body)]
+
+    async def schedules(self) -> list[ScheduleState]:
+        rows = await self._run(lambda conn: conn.execute(q.SELECT_SCHEDULES).fetchall())
+        return [schedule_from_row(row) for row in rows]
+
+    async def make_ticks(
+        self, name: str, last_tick: float, ticks: Sequence[tuple[float, Job]]
+    ) -> list[Job] | None:
+        if not ticks:
+            return []
+        checks.new_jobs([job for _, job in ticks])
+        body = partial(tx.make_ticks, name=name, last_tick=last_tick, ticks=ticks)
+        stored = await self._write(body)
+        if stored is None:
+            return None
+        return [job if isinstance(job, Job) else job_from_row(job) for job in stored]
+
+    async def pause_schedule(
+        self, name: str, *, paused: bool, reason: str | None, now: float
+    ) -> ScheduleState:
+        body = partial(tx.pause_schedule, name=name, paused=paused, reason=reason, now=now)
+        return schedule_from_row(await self._write(body))
+
+    async def schedule_jobs(self, name: str, limit: int) -> list[Job]:
+        rows = await self._run(
+            lambda conn: conn.execute(q.SELECT_SCHEDULE_JOBS, (name, limit)).fetchall()
+        )
+        return [job_from_row(row) for row in rows]
+
+    async def scheduled(self, now: float, limit: int) -> list[Job]:
+        rows = await self._run(
+            lambda conn: conn.execute(q.SELECT_SCHEDULED, (now, limit)).fetchall()
+        )
+        return [job_from_row(row) for row in rows]
+
+    # -- wake-ups --------------------------------------------------------------------------------
     async def wait_for_jobs(self, now: float, within: float) -> None:
-        """Sleep `within` seconds (the poll interval of an idle worker)."""
-        await asyncio.sleep(within)
+        """Sleep `within` seconds (the poll interval of an idle worker), or less when the
+        earliest queued job's `run_after` comes sooner (on the caller's clock, `now`). Never
+        raises for database trouble: the caller's next claim reports it."""
+        wait = within
+        try:
+            row = await self._run(lambda conn: conn.execute(q.NEXT_READY).fetchone())
+        except StorageError as err:
+            log.info("could not read when the next job is ready: %s", err)
+            row = None
+        if row is not None and row[0] is not None and row[0] > now:
+            wait = min(wait, row[0] - now)
+        await asyncio.sleep(wait)
 
 
 def _claimed(rows: Sequence[tx.ClaimedRow]) -> list[Claimed]:

@@ -217,3 +217,48 @@ def arm_fault(conn: sqlite3.Connection, *, fault: Fault) -> Row:
         raise NotFound(f"no job with id {fault.job_id}.")
     row: Row = conn.execute(q.INSERT_FAULT, fault_row(fault)).fetchone()
     return row
+
+
+def declare_schedules(
+    conn: sqlite3.Connection, *, entries: Sequence[tuple[str, str, str, str]], now: float
+) -> list[Row]:
+    conn.executemany(
+        q.DECLARE_SCHEDULE,
+        [
+            {"name": name, "kind": kind, "cron": cron, "tz": tz, "now": now}
+            for name, kind, cron, tz in entries
+        ],
+    )
+    return conn.execute(q.SELECT_SCHEDULES).fetchall()
+
+
+def make_ticks(
+    conn: sqlite3.Connection, *, name: str, last_tick: float, ticks: Sequence[tuple[float, Job]]
+) -> list[Job | Row] | None:
+    """The ticks' jobs, stored, or None when the schedule is paused or another worker moved its
+    last tick first (then nothing is written)."""
+    newest = max(tick for tick, _ in ticks)
+    if conn.execute(q.ADVANCE_SCHEDULE, (newest, name, last_tick)).rowcount != 1:
+        return None
+    stored = insert(conn, jobs=[job for _, job in ticks])
+    conn.executemany(
+        q.INSERT_SCHEDULE_RUN,
+        [
+            (name, tick, job.id if isinstance(job, Job) else job[0])
+            for (tick, _), job in zip(ticks, stored, strict=True)
+        ],
+    )
+    return stored
+
+
+def pause_schedule(
+    conn: sqlite3.Connection, *, name: str, paused: bool, reason: str | None, now: float
+) -> Row:
+    params = {"name": name, "paused": int(paused), "reason": reason, "now": now}
+    if conn.execute(q.PAUSE_SCHEDULE, params).rowcount != 1:
+        known = [row[0] for row in conn.execute(q.SELECT_SCHEDULES)]
+        raise NotFound(
+            f"no schedule called {name!r} (known schedules: {', '.join(known) or 'none'})."
+        )
+    row: Row = next(r for r in conn.execute(q.SELECT_SCHEDULES) if r[0] == name)
+    return row
