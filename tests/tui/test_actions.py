@@ -18,7 +18,8 @@ from monitor_scenario import (
 )
 from rich.console import Console
 from test_monitor import main_screen, pane, row_ids, row_text, select
-from textual.widgets import Input, Select, Static, TextArea
+from textual.geometry import Region
+from textual.widgets import Button, Input, Select, Static, TextArea
 
 from jobdeck.core import Category, Status
 from jobdeck.tui.app import JobdeckApp
@@ -87,6 +88,30 @@ async def test_force_failure_on_a_kind_when_the_job_already_finished(
         await settle(pilot)
         (armed,) = await app.engine.store.faults()
         assert (armed.kind, armed.job_id, armed.retryable) == ("demo.charge", None, False)
+
+
+async def test_the_fault_dialog_fits_80_by_24_and_its_arm_button_arms_the_fault(
+    make_app: MakeApp,
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        select(app, Status.QUEUED, QUEUED_ECHO)
+        await pilot.press("f")
+        await settle(pilot)
+        fault = app.screen
+        assert isinstance(fault, FaultScreen)
+        screen = Region(0, 0, *app.screen.size)
+        dialog = fault.query_one("#fault-dialog").content_region
+        for button in fault.query(Button):
+            assert screen.contains_region(button.region), button.id
+            assert dialog.contains_region(button.region), button.id
+        arm = fault.query_one("#arm", Button)
+        await pilot.click(arm, offset=(arm.region.width // 2, arm.region.height // 2))
+        await settle(pilot)
+        assert app.screen is not fault
+        (armed,) = await app.engine.store.faults()
+        assert (armed.job_id, armed.kind, armed.retryable) == (QUEUED_ECHO, None, False)
 
 
 async def test_rerun_of_a_charge_shows_idempotent(make_app: MakeApp, scene: Scene) -> None:

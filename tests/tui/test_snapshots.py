@@ -7,9 +7,11 @@ from pathlib import Path
 from typing import Any
 
 from conftest import settle
-from monitor_scenario import DENIED_MISSING_ID, factory, filled_db
+from monitor_scenario import DENIED_MISSING_ID, QUEUED_ECHO, factory, filled_db
+from test_monitor import select
 from textual.pilot import Pilot
 
+from jobdeck.core import Status
 from jobdeck.tui.app import JobdeckApp
 from jobdeck.tui.screens.detail import DetailScreen
 
@@ -52,3 +54,13 @@ def test_help(snap_compare: Any, tmp_path: Path) -> None:
         await settle(pilot)
 
     assert snap_compare(app_on_filled_db(tmp_path), terminal_size=SIZE, run_before=open_help)
+
+
+def test_fault_dialog_in_80_by_24_shows_its_buttons(snap_compare: Any, tmp_path: Path) -> None:
+    async def open_fault(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        select(pilot.app, Status.QUEUED, QUEUED_ECHO)
+        await pilot.press("f")
+        await settle(pilot)
+
+    assert snap_compare(app_on_filled_db(tmp_path), terminal_size=(80, 24), run_before=open_fault)

@@ -8,7 +8,7 @@ from typing import ClassVar
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, RadioButton, RadioSet, Select
 
@@ -30,26 +30,29 @@ class FaultScreen(ModalScreen[FaultRequest | None]):
         can_target_job = job is not None and job.live
         with Vertical(classes="dialog", id="fault-dialog") as dialog:
             dialog.border_title = "Force a failure"
-            yield Label("Fail the next attempt of")
-            with RadioSet(id="fault-target"):
-                if job is not None:
-                    label = f"job {short_id(job.id)} ({job.kind})"
-                    if not job.live:
-                        label += f": already {job.status.value}"
-                    yield RadioButton(label, value=can_target_job, disabled=not can_target_job)
-                yield RadioButton("every job of the kind", value=not can_target_job)
-            yield Select(
-                [(k, k) for k in self.kinds],
-                value=job.kind if job is not None else self.kinds[0],
-                allow_blank=False,
-                id="fault-kind",
-            )
-            yield Label("as a")
-            with RadioSet(id="fault-type"):
-                yield RadioButton("terminal failure (not retried)", value=True)
-                yield RadioButton("retryable failure (retried while attempts remain)")
-            yield Label("because")
-            yield Input(placeholder="failure injected by an operator", id="fault-reason")
+            with VerticalScroll(id="fault-form", can_focus=False):
+                yield Label("Fail the next attempt of")
+                with RadioSet(id="fault-target"):
+                    if job is not None:
+                        label = f"job {short_id(job.id)} ({job.kind})"
+                        if not job.live:
+                            label += f": already {job.status.value}"
+                        yield RadioButton(label, value=can_target_job, disabled=not can_target_job)
+                    yield RadioButton("every job of the kind", value=not can_target_job)
+                yield Select(
+                    [(k, k) for k in self.kinds],
+                    value=job.kind if job is not None else self.kinds[0],
+                    allow_blank=False,
+                    id="fault-kind",
+                )
+                yield Label("as a")
+                with RadioSet(id="fault-type"):
+                    yield RadioButton("terminal failure (not retried)", value=True)
+                    yield RadioButton("retryable failure (retried while attempts remain)")
+                yield Label("because")
+                yield Input(placeholder="failure injected by an operator", id="fault-reason")
+            # Docked below the form (see jobdeck.tcss): a short terminal scrolls the form, never
+            # the buttons.
             with Horizontal(classes="buttons"):
                 yield Button("Arm fault", id="arm", variant="error")
                 yield Button("Cancel", id="cancel")
