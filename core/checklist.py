@@ -162,6 +162,29 @@ async def rollback(engine: Engine) -> Check:
     )
 
 
+async def delayed_start(engine: Engine) -> Check:
+    delay = 0.3
+    job = await engine.submit("demo.echo", {"check": "delayed"}, delay=delay)
+    await _drain(engine)  # a burst worker waits for the job to become due, then runs it
+    job = await engine.get(job.id)
+    attempts = await engine.store.attempts(job.id)
+    started = attempts[0].started_at if attempts else None
+    early = None if started is None else started - job.run_after
+    ok = (
+        job.status is Status.DONE
+        and job.attempt == 1
+        and early is not None
+        and early >= 0
+        and abs(job.run_after - (job.created_at + delay)) < 1e-6
+    )
+    when = f"started {early * 1000:.0f} ms after its time" if early is not None else "never started"
+    return Check(
+        "a delayed job does not start before its time",
+        ok,
+        f"submitted with a {delay * 1000:.0f} ms delay; {when}",
+    )
+
+
 CHECKS: list[Callable[[Engine], Awaitable[Check]]] = [
     one_success,
     forced_failure,
@@ -169,6 +192,7 @@ CHECKS: list[Callable[[Engine], Awaitable[Check]]] = [
     same_input_twice,
     retry_policy,
     rollback,
+    delayed_start,
 ]
 
 

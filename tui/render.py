@@ -79,6 +79,7 @@ def job_json(job: Job) -> dict[str, Any]:
         "rerun_of": job.rerun_of,
         "created_at": iso(job.created_at),
         "updated_at": iso(job.updated_at),
+        "run_after": iso(job.run_after),
     }
 
 
@@ -234,6 +235,14 @@ def job_text(job: Job, attempts: Sequence[Attempt], explanation: str) -> str:
         f"created   {iso(job.created_at)}   updated {iso(job.updated_at)}",
         f"key       {job.idempotency_key}",
     ]
+    if str(job.status) == "queued" and job.run_after > job.created_at:
+        lines.append(f"run after {iso(job.run_after)}")
+    if job.idempotency_key.startswith("schedule:"):
+        from jobdeck.core.schedule import tick_of
+
+        made = tick_of(job.idempotency_key)
+        if made is not None:
+            lines.append(f"schedule  {made[0]}, tick {made[1]}")
     if job.rerun_of:
         lines.append(f"rerun of  {job.rerun_of}")
     if job.reason:

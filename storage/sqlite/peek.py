@@ -198,6 +198,10 @@ class Peek:
         params = {"status": status, "after": lookup.ID_MAX, "kind": kind, "pattern": None}
         return [_job(row) for row in self._rows(q.PAGE_NEWEST, params | {"limit": limit})]
 
+    def scheduled(self, now: float, limit: int) -> list[Job]:
+        """Queued jobs not yet due at `now`, soonest first, as SqliteStore.scheduled reads them."""
+        return [_job(row) for row in self._rows(q.SELECT_SCHEDULED, (now, limit))]
+
     def events(self, since: int, limit: int) -> list[Event]:
         return [Event._make(row) for row in self._rows(q.SELECT_EVENTS, (since, limit))]
 

@@ -18,6 +18,7 @@ JOB_KEYS = {
     "rerun_of",
     "created_at",
     "updated_at",
+    "run_after",
 }
 REASON_KEYS = {"code", "message", "category", "gate", "retryable", "evidence"}
 ATTEMPT_KEYS = {"n", "started_at", "finished_at", "outcome", "reason"}

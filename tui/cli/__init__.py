@@ -16,7 +16,7 @@ import sys
 from collections.abc import Callable, Sequence
 from contextlib import suppress
 
-from jobdeck.tui.cli import jobs, monitor, system
+from jobdeck.tui.cli import jobs, monitor, schedules, system
 from jobdeck.tui.cli.inputs import check_text
 from jobdeck.tui.cli.parser import build_parser, printable
 
@@ -28,6 +28,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "show": jobs.cmd_show,
     "rerun": jobs.cmd_rerun,
     "fail": jobs.cmd_fail,
+    "schedules": schedules.cmd_schedules,
     "worker": system.cmd_worker,
     "status": system.cmd_status,
     "events": system.cmd_events,

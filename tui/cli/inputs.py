@@ -35,7 +35,14 @@ def check_text(args: argparse.Namespace) -> None:
 
 _PATHS = frozenset({"db", "source"})
 _POSITIONAL = frozenset(
-    {("submit", "kind"), ("submit", "payload"), ("show", "id"), ("rerun", "id"), ("fail", "id")}
+    {
+        ("submit", "kind"),
+        ("submit", "payload"),
+        ("show", "id"),
+        ("rerun", "id"),
+        ("fail", "id"),
+        ("schedules", "name"),
+    }
 )
 _OPTIONS = {
     "fault_kind": "--kind",
@@ -164,3 +171,60 @@ def read_lines(source: str) -> list[Any]:
             reason = str(err).rstrip(".")
             raise InvalidInput(f"line {n}: {reason}; nothing was submitted.") from None
     return payloads
+
+
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)")
+_UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+MAX_DELAY = 100 * 365 * 86400  # a century; anything longer is a typo
+
+
+def duration(text: str, flag: str) -> float:
+    """Seconds from `90s`, `15m`, `2h`, `1d`, `1w` (or several run together: `1h30m`); raises
+    InvalidInput naming `flag` for anything else: negative, unitless, or longer than a century."""
+    from jobdeck.core.errors import InvalidInput
+
+    spoken = text.strip().lower()
+    total, rest = 0.0, spoken
+    for match in _DURATION_PART.finditer(spoken):
+        total += float(match[1]) * _UNIT_SECONDS[match[2]]
+        rest = rest.replace(match[0], "", 1)
+    if not spoken or rest.strip() or not math.isfinite(total):
+        raise InvalidInput(
+            f"{flag} wants a duration such as 90s, 15m, 2h, 1d or 1h30m, not {text!r}."
+        )
+    if total > MAX_DELAY:
+        raise InvalidInput(f"{flag} is longer than a century: {text!r}.")
+    return total
+
+
+def instant(text: str, flag: str) -> float:
+    """Epoch seconds from ISO 8601 with `Z` or an offset (`2026-12-01T09:00:00Z`,
+    `2026-12-01T10:00+01:00`); raises InvalidInput naming `flag` for a time without a zone or
+    one that is not a time."""
+    from datetime import datetime
+
+    from jobdeck.core.errors import InvalidInput
+
+    spoken = text.strip()
+    try:
+        moment = datetime.fromisoformat(spoken[:-1] + "+00:00" if spoken[-1:] in "zZ" else spoken)
+    except ValueError:
+        raise InvalidInput(
+            f"{flag} wants an ISO 8601 time with Z or an offset, such as "
+            f"2026-12-01T09:00:00Z, not {text!r}."
+        ) from None
+    if moment.tzinfo is None:
+        raise InvalidInput(
+            f"{flag} {text!r} has no time zone; add Z for UTC or an offset such as +01:00."
+        )
+    try:
+        return moment.timestamp()
+    except (OverflowError, ValueError):
+        raise InvalidInput(f"{flag} {text!r} is out of range.") from None
+
+
+def when(args: argparse.Namespace) -> tuple[float | None, float | None]:
+    """The (run_at, delay) of a submit from `--at` / `--in`; (None, None) when neither is given."""
+    run_at = instant(args.run_at, "--at") if args.run_at is not None else None
+    delay = duration(args.delay, "--in") if args.delay is not None else None
+    return run_at, delay

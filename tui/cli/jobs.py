@@ -9,7 +9,7 @@ import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from jobdeck.tui.cli.inputs import read_lines, read_payload
+from jobdeck.tui.cli.inputs import read_lines, read_payload, when
 from jobdeck.tui.cli.run import open_peek, run_engine
 
 if TYPE_CHECKING:
@@ -21,7 +21,7 @@ JSON_LINES_BATCH = 5000
 
 def cmd_submit(args: argparse.Namespace) -> int:
     from jobdeck.core.errors import InvalidInput, JobdeckError
-    from jobdeck.tui.render import dumps, job_line, reason_json
+    from jobdeck.tui.render import dumps, iso, job_line, reason_json
 
     if args.source is not None:
         if args.payload is not None or args.key or args.wait:
@@ -31,6 +31,7 @@ def cmd_submit(args: argparse.Namespace) -> int:
         payloads = read_lines(args.source)
     else:
         payloads = [read_payload(args.payload)]
+    run_at, delay = when(args)  # checked before the database opens: a bad time stores nothing
 
     async def body(engine: Engine) -> int:
         if args.source is not None:
@@ -38,7 +39,11 @@ def cmd_submit(args: argparse.Namespace) -> int:
             stored = 0
             for i in range(0, len(payloads), JSON_LINES_BATCH):
                 jobs = await engine.submit_many(
-                    args.kind, payloads[i : i + JSON_LINES_BATCH], max_attempts=args.max_attempts
+                    args.kind,
+                    payloads[i : i + JSON_LINES_BATCH],
+                    max_attempts=args.max_attempts,
+                    run_at=run_at,
+                    delay=delay,
                 )
                 stored += len(jobs)
                 try:
@@ -54,7 +59,12 @@ def cmd_submit(args: argparse.Namespace) -> int:
                     ) from None
             return 0
         job = await engine.submit(
-            args.kind, payloads[0], key=args.key, max_attempts=args.max_attempts
+            args.kind,
+            payloads[0],
+            key=args.key,
+            max_attempts=args.max_attempts,
+            run_at=run_at,
+            delay=delay,
         )
         if args.wait:
             job = await engine.wait(job.id)
@@ -67,7 +77,12 @@ def cmd_submit(args: argparse.Namespace) -> int:
         return 1 if args.wait and job.reason else 0
 
     def _submitted(job: Any) -> dict[str, Any]:
-        return {"id": job.id, "status": job.status.value, "reason": reason_json(job.reason)}
+        return {
+            "id": job.id,
+            "status": job.status.value,
+            "reason": reason_json(job.reason),
+            "run_after": iso(job.run_after),
+        }
 
     return run_engine(args, body)
 
@@ -75,31 +90,43 @@ def cmd_submit(args: argparse.Namespace) -> int:
 def cmd_list(args: argparse.Namespace) -> int:
     from jobdeck.core.errors import InvalidInput
     from jobdeck.storage.sqlite.peek import STATUSES
-    from jobdeck.tui.render import dumps, job_json, job_line
+    from jobdeck.tui.render import dumps, iso, job_json, job_line
 
     if not 1 <= args.limit <= 10_000:
         raise InvalidInput(f"--limit must be between 1 and 10000, not {args.limit}.")
+    if args.scheduled and args.status not in (None, "queued"):
+        raise InvalidInput("--scheduled lists queued jobs; drop --status or make it queued.")
     statuses = [args.status] if args.status else STATUSES
 
     def show(pages: list[Sequence[Job]]) -> int:
-        """Print the newest --limit jobs of the pages (one per status)."""
-        jobs = sorted((j for page in pages for j in page), key=lambda j: j.id, reverse=True)
+        """Print the newest --limit jobs of the pages (one per status), or with --scheduled the
+        one page of jobs not yet due, soonest first, as it came."""
+        if args.scheduled:
+            jobs = [j for page in pages for j in page if args.kind in (None, j.kind)]
+        else:
+            jobs = sorted((j for page in pages for j in page), key=lambda j: j.id, reverse=True)
         jobs = jobs[: args.limit]
         if args.json:
             print(dumps([job_json(j) for j in jobs]))
         else:
             for j in jobs:
-                print(job_line(j))
+                print(job_line(j) + (f"  runs at {iso(j.run_after)}" if args.scheduled else ""))
         return 0
 
+    # --kind filters the scheduled page after the read, so read a wider one then.
+    wanted = args.limit if args.kind is None else 10_000
     peek = open_peek(args)
     if peek is not None:
         with peek:
+            if args.scheduled:
+                return show([peek.scheduled(time.time(), wanted)])
             return show([peek.page(s, limit=args.limit, kind=args.kind) for s in statuses])
 
     async def body(engine: Engine) -> int:
         from jobdeck.core.contract import Status
 
+        if args.scheduled:
+            return show([await engine.scheduled(limit=wanted)])
         pages = [await engine.page(Status(s), limit=args.limit, kind=args.kind) for s in statuses]
         return show([page.jobs for page in pages])
 

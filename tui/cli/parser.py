@@ -33,6 +33,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--from", dest="source", metavar="FILE", help="JSON Lines of payloads (- = stdin)"
     )
     s.add_argument("--key", help="idempotency key (default: hash of kind and payload)")
+    later = s.add_mutually_exclusive_group()
+    later.add_argument(
+        "--in", dest="delay", metavar="DURATION", help="run no sooner than this: 90s, 15m, 2h, 1d"
+    )
+    later.add_argument(
+        "--at",
+        dest="run_at",
+        metavar="TIME",
+        help="run no sooner than this ISO 8601 time (Z or +01:00)",
+    )
     s.add_argument("--max-attempts", type=int)
     s.add_argument("--wait", action="store_true", help="wait for the final state")
     s.add_argument("--json", action="store_true")
@@ -50,6 +60,9 @@ def build_parser() -> argparse.ArgumentParser:
     ls = sub.add_parser("list", help="list jobs, newest first")
     ls.add_argument("--status", choices=["queued", "running", "done", "failed"])
     ls.add_argument("--kind")
+    ls.add_argument(
+        "--scheduled", action="store_true", help="only queued jobs not yet due, soonest first"
+    )
     ls.add_argument("--limit", type=int, default=20)
     ls.add_argument("--json", action="store_true")
 
@@ -77,6 +90,17 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--times", type=int, default=1)
     f.add_argument("--reason")
     f.add_argument("--at-step", metavar="NAME", help="fire just before this step")
+
+    sc = sub.add_parser("schedules", help="periodic schedules: list, pause, resume")
+    sc.add_argument("--json", action="store_true")
+    sc_sub = sc.add_subparsers(dest="schedule_action", parser_class=_Parser)
+    sp = sc_sub.add_parser("pause", help="stop a schedule making jobs, for every worker")
+    sp.add_argument("name")
+    sp.add_argument("--reason", help="why, shown with the schedule")
+    sp.add_argument("--json", action="store_true")
+    sr = sc_sub.add_parser("resume", help="let a paused schedule make jobs again from now on")
+    sr.add_argument("name")
+    sr.add_argument("--json", action="store_true")
 
     c = sub.add_parser("check", help="run the verification checklist on a fresh database")
     c.add_argument("--json", action="store_true")
