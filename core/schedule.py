@@ -138,19 +138,22 @@ class Schedule:
 
     def ticks(self, after: float, upto: float) -> list[float]:
         """The ticks in (after, upto], oldest first: only the newest without catch_up, at most
-        MAX_CATCH_UP with it."""
+        MAX_CATCH_UP (the newest) with it. Walks back from `upto`, so a schedule that missed a
+        year of minutes costs as little as one that missed one."""
         if upto <= after:
             return []
-        start = datetime.fromtimestamp(after, time_zone(self.tz))
-        found: list[float] = []
-        for tick in CronSim(self.cron, start):
+        wanted = MAX_CATCH_UP if self.catch_up else 1
+        # Walking back from a moment yields ticks strictly before it: start a second later.
+        start = datetime.fromtimestamp(upto, time_zone(self.tz)) + timedelta(seconds=1)
+        newest_first: list[float] = []
+        for tick in CronSim(self.cron, start, reverse=True):
             instant = tick.timestamp()
             if instant > upto:
+                continue
+            if instant <= after or len(newest_first) == wanted:
                 break
-            found.append(instant)
-            if len(found) > MAX_CATCH_UP:
-                found.pop(0)
-        return found if self.catch_up else found[-1:]
+            newest_first.append(instant)
+        return newest_first[::-1]
 
 
 def tick_key(name: str, tick: float) -> str:
