@@ -6,12 +6,13 @@ Every colour has a word beside it, so the meaning survives NO_COLOR and colour b
 from __future__ import annotations
 
 import json
+import math
 from datetime import UTC, datetime
 from typing import Any
 
 from rich.text import Text
 
-from jobdeck.core.contract import Category, Outcome, Status
+from jobdeck.core.contract import Category, Job, Outcome, Status
 
 SHORT_ID = 6
 
@@ -61,6 +62,19 @@ def span(seconds: float) -> str:
         return f"{hours}h{minutes:02d}"
     days, hours = divmod(hours, 24)
     return f"{days}d{hours:02d}"
+
+
+def countdown(seconds: float) -> str:
+    """Time until something happens, in at most seven characters: in 4s, in 42s, in 4m10, in
+    2h03, in 3d04. Whole seconds, rounded up, so it never reads `in 0s` before the moment."""
+    if seconds < 60:
+        return f"in {max(1, math.ceil(seconds))}s"
+    return f"in {span(seconds)}"
+
+
+def scheduled(job: Job, now: float) -> bool:
+    """Whether the job is queued for a moment still ahead (delayed, or a retry's backoff)."""
+    return job.status is Status.QUEUED and job.run_after > now
 
 
 def category_words(cat: Category) -> tuple[str, str]:

@@ -2,10 +2,15 @@
 
 The pane keeps the cursor on the same job while rows move, and its table redraws only the cells
 that changed, so a live tick neither flickers nor steals the selection.
+
+The Queued pane tells due jobs from scheduled ones (queued with `run_after` ahead): a scheduled
+row counts down, `in 4m10`, and sorts after the due ones. It orders the page it was given and
+reads nothing more, so a job whose moment comes moves up on the next tick without a read.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from textual import on
@@ -26,6 +31,7 @@ KIND = Column("kind", "kind", 10, 3, flex=True, cap=14)
 ATTEMPT = Column("attempt", "att", 5, 4)
 CODE = Column("code", "reason", 10, 1, flex=True)
 CATEGORY = Column("category", "category", 10, 1)
+SCHEDULED_STYLE = "cyan"
 
 PANES: dict[Status, tuple[str, str, bool]] = {
     # status: (title, label of the time column, newest first)
@@ -36,14 +42,20 @@ PANES: dict[Status, tuple[str, str, bool]] = {
 }
 
 
-def columns_wanted(status: Status) -> list[Column]:
+def columns_wanted(status: Status, *, countdown: bool = False) -> list[Column]:
     """Every column the pane would show with room enough; the table drops what does not fit.
     The time column comes last: it is the one cell of a row that changes while its job does
-    not."""
+    not. With `countdown` (the Queued pane while a scheduled job is on show) the time column
+    is wide enough for `in 4m10`."""
     # A narrow Failed pane keeps what failed and why before when.
     time = Column("time", PANES[status][1], 5, 2 if status is Status.FAILED else 0)
     if status is Status.FAILED:
         return [ID, KIND, ATTEMPT, CODE, CATEGORY, time]
+    if countdown:
+        # The two extra cells come out of the kind's least width, so an 80-column terminal
+        # still shows the kind (cut to nine cells) beside the countdown.
+        time = replace(time, width=len(cells.countdown(3600)))
+        return [ID, replace(KIND, width=KIND.width - 1), ATTEMPT, time]
     return [ID, KIND, ATTEMPT, time]
 
 
@@ -67,9 +79,22 @@ def job_cells(job: Job, columns: list[Column]) -> tuple[Cell, ...]:
 
 
 def age_cell(job: Job, now: float) -> Cell:
-    """How long the job has waited (queued) or been in its status."""
-    since = job.created_at if job.status is Status.QUEUED else job.updated_at
-    return Cell(cells.span(now - since), right=True)
+    """How long the job has been in its status; for a queued job, how long it has waited since
+    it became due, or the countdown to that moment (the word `in` marks it without colour)."""
+    if job.status is not Status.QUEUED:
+        return Cell(cells.span(now - job.updated_at), right=True)
+    if job.run_after > now:
+        return Cell(cells.countdown(job.run_after - now), SCHEDULED_STYLE, right=True)
+    return Cell(cells.span(now - job.run_after), right=True)
+
+
+def due_first(jobs: list[Job], now: float) -> list[Job]:
+    """Due jobs in the page's order, then scheduled ones, soonest first."""
+    due = [job for job in jobs if job.run_after <= now]
+    if len(due) == len(jobs):
+        return jobs
+    later = sorted((job for job in jobs if job.run_after > now), key=lambda j: (j.run_after, j.id))
+    return due + later
 
 
 class JobPane(Vertical):
@@ -83,6 +108,7 @@ class JobPane(Vertical):
         self.title, _, self.newest_first = PANES[status]
         self.count = 0
         self._columns = columns_wanted(status)
+        self._countdown = False  # whether the time column is widened for a countdown
         self._jobs: list[Job] = []
         # The cells of the jobs on show, by (id, updated_at): a job that did not change keeps
         # its cells from one page to the next, and a tick computes only the ages.
@@ -137,8 +163,17 @@ class JobPane(Vertical):
     def tick(self, now: float) -> None:
         """Re-age the rows; the table repaints only the cells whose text changed."""
         cells = self._cells
+        jobs = self._jobs
+        if self.status is Status.QUEUED:
+            jobs = due_first(jobs, now)
+            # Widen the time column only while a countdown is on show: the kind keeps its
+            # room the rest of the time.
+            countdown = bool(jobs) and jobs[-1].run_after > now
+            if countdown != self._countdown:
+                self._countdown = countdown
+                self.table.set_columns(columns_wanted(self.status, countdown=countdown))
         rows: list[Row] = [
-            (job.id, (*cells[job.id, job.updated_at], age_cell(job, now))) for job in self._jobs
+            (job.id, (*cells[job.id, job.updated_at], age_cell(job, now))) for job in jobs
         ]
         self.table.show(rows)
 

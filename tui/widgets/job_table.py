@@ -195,6 +195,16 @@ class JobTable(Widget, can_focus=True):
         if self.selected_key != selected:
             self.post_message(self.Highlighted(self, self.selected_key))
 
+    def set_columns(self, wanted: Sequence[Column]) -> None:
+        """Show these columns from the next render: the same keys in the same order, so the
+        rows' cells still match (a column may change its width or priority)."""
+        if list(wanted) == self._wanted:
+            return
+        self._wanted = list(wanted)
+        self._fitted_to = -1  # refit on the next render
+        self._lines.clear()
+        self.refresh()
+
     def move_cursor(self, row: int) -> None:
         """Put the cursor on the row at this index (clamped to the rows on show)."""
         last = len(self.keys) - 1
