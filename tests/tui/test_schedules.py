@@ -13,9 +13,11 @@ from monitor_scenario import (
     Clock,
     Ids,
 )
+from test_actions import text_of
 from test_monitor import main_screen, pane, row_ids, row_text
 
 from jobdeck.core import Status
+from jobdeck.tui.screens.detail import DetailScreen
 
 SIZE = (120, 36)
 
@@ -55,3 +57,37 @@ async def test_no_color_still_tells_a_scheduled_job_by_its_words(
         assert app.no_color
         assert "in 1m30" in row_text(app, Status.QUEUED, later.id)
         assert pane(app, Status.QUEUED).table.cells(later.id)[0].text == later.id[-6:]
+
+
+async def test_the_detail_of_a_scheduled_job_says_so_with_its_countdown(
+    make_app: MakeApp,
+) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        later = await app.engine.submit("demo.echo", {"n": 40}, delay=250)
+        await app.push_screen(DetailScreen(later.id))
+        await settle(pilot)
+        contract = text_of(app, "ContractView")
+        assert "scheduled, in 4m10" in contract
+        assert "schedule " not in contract  # not made by a schedule
+
+
+async def test_the_detail_of_a_periodic_job_names_its_schedule_and_tick(
+    make_app: MakeApp,
+) -> None:
+    from jobdeck.core.schedule import Schedule
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        engine = app.engine
+        every_minute = Schedule("nightly", "demo.echo", "* * * * *")
+        await engine.store.declare_schedules([("nightly", "demo.echo", "* * * * *", "UTC")], 0.0)
+        made = await engine.make_ticks(every_minute, 0.0, [60.0])
+        assert made is not None
+        await app.push_screen(DetailScreen(made[0].id))
+        await settle(pilot)
+        contract = text_of(app, "ContractView")
+        assert "schedule         nightly" in contract
+        assert "tick             1970-01-01 00:01:00.000Z" in contract

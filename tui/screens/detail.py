@@ -80,6 +80,8 @@ class DetailScreen(Screen[None]):
     def _tick(self) -> None:
         if self.detail is None or still_live(self.detail):
             self.load()
+        for contract in self.query(ContractView):
+            contract.tick(self.jobdeck.engine.clock())
 
     @work(group="detail", exclusive=True)
     async def load(self) -> None:
@@ -94,6 +96,7 @@ class DetailScreen(Screen[None]):
 
     async def _draw(self, detail: JobDetail) -> None:
         job = detail.job
+        now = self.jobdeck.engine.clock()
         title = Text()
         title.append(f" Job {job.id} ", style="bold reverse")
         title.append(f"  {job.kind}  ")
@@ -107,15 +110,13 @@ class DetailScreen(Screen[None]):
             left.append(VerdictView(detail.original, detail.verdict))
         left += [
             ReasonView(job.reason),
-            AttemptTimeline(
-                detail.attempts, created_at=job.created_at, now=self.jobdeck.engine.clock()
-            ),
+            AttemptTimeline(detail.attempts, created_at=job.created_at, now=now),
         ]
         if detail.steps:
             left.append(StepsView(detail.steps, job))
         left.append(LineageView(detail.original, detail.reruns))
         await self._replace("#detail-left", left)
-        await self._replace("#detail-right", [ContractView(job)])
+        await self._replace("#detail-right", [ContractView(job, now)])
 
     async def _replace(self, selector: str, widgets: list[Widget]) -> None:
         column = self.query_one(selector, VerticalScroll)
