@@ -1,4 +1,9 @@
-"""The demo kinds: registered by default, used by `jobdeck demo`, `jobdeck check` and the tests."""
+"""The demo kinds: registered by default, used by `jobdeck demo`, `jobdeck check` and the tests.
+
+The demo's periodic schedules are added by `add_demo_schedules`, which only `jobdeck demo` calls:
+a schedule in the default registry would make every worker on a user's database submit demo jobs
+each minute, and every test that runs a worker race the minute's turn.
+"""
 
 from __future__ import annotations
 
@@ -15,8 +20,14 @@ from jobdeck.core.contract import PASS, Result
 from jobdeck.core.gates import GateContext, deny, gate
 from jobdeck.core.registry import AnyPayload, Registry
 from jobdeck.core.retry import Backoff, Retryable
+from jobdeck.core.schedule import tick_of
 
 CHARGE_LIMIT = 10_000
+# The demo's schedules: a digest each minute (UTC) and a flaky job every five minutes, read in
+# Paris time so the Schedules view shows a zone.
+DIGEST_CRON = "* * * * *"
+FLAKY_SCHEDULE = "demo.flaky-5m"
+FLAKY_CRON = "*/5 * * * *"
 
 
 class SleepPayload(BaseModel):
@@ -133,25 +144,52 @@ def demo_registry(*, token: Callable[[int], str] = secrets.token_hex) -> Registr
     async def random_(ctx: Any, payload: AnyPayload) -> Any:
         return {"token": token(8)}
 
+    @registry.kind("demo.digest", max_attempts=1)
+    async def digest(ctx: Any, payload: AnyPayload) -> Any:
+        # A periodic job learns its tick from its key; one submitted by hand has none.
+        made = tick_of(ctx.job.idempotency_key)
+        return {"tick": made[1] if made else None}
+
     return registry
+
+
+def add_demo_schedules(registry: Registry) -> None:
+    """Declare the demo's schedules on a registry holding the demo kinds: `demo.digest` each
+    minute, and `demo.flaky` every five minutes in Europe/Paris (it fails once, then succeeds).
+    Raises InvalidInput when the registry already declares one of them."""
+    registry.every("demo.digest", DIGEST_CRON)
+    registry.every(
+        "demo.flaky",
+        FLAKY_CRON,
+        payload={"fail_times": 1, "n": 0},
+        tz="Europe/Paris",
+        name=FLAKY_SCHEDULE,
+    )
 
 
 async def workload(engine: Any, stop: asyncio.Event, *, per_second: float = 8.0) -> int:
     """Submit a steady mix of demo jobs until `stop` is set; returns how many were submitted.
 
     The mix shows every pane and every failure category within seconds: quick echoes, short
-    sleeps, flaky jobs that retry, charges (some denied for a missing id or over the limit), and
-    random jobs that diverge on rerun.
+    sleeps, flaky jobs that retry, charges (some denied for a missing id or over the limit),
+    random jobs that diverge on rerun, and now and then a job delayed by up to a minute, which
+    waits in the Queued pane with its countdown.
     """
     n = 0
     interval = 1.0 / per_second
     while not stop.is_set():
         n += 1
         kind, payload = _mix(n)
-        await engine.submit(kind, payload, key=f"demo:{n}:{secrets.token_hex(4)}")
+        key = f"demo:{n}:{secrets.token_hex(4)}"
+        await engine.submit(kind, payload, key=key, delay=_delay(n))
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), interval)
     return n
+
+
+def _delay(n: int) -> float | None:
+    """Seconds to hold back the n-th job: one job in 40, by 20 to 59 seconds."""
+    return 20.0 + (n // 40) % 40 if n % 40 == 4 else None
 
 
 def _mix(n: int) -> tuple[str, dict[str, Any]]:

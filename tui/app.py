@@ -142,16 +142,25 @@ def run_monitor(
 ) -> int:
     """Open the monitor on the database at `db` until the user quits; returns the exit code.
 
-    `demo` runs `workers` embedded workers and the demo workload, and turns faults on.
+    `demo` runs `workers` embedded workers, the demo workload and the demo's schedules, and turns
+    faults on.
     Raises JobdeckError (e.g. StorageError) when the database cannot be opened.
     """
-    from jobdeck.core import Engine, demo_registry
+    from jobdeck.core import Engine, Registry, demo_registry
     from jobdeck.storage import open_store
+
+    registry = registry or demo_registry()
+    if demo and "demo.digest" in registry:
+        from jobdeck.core.demo import add_demo_schedules
+
+        # On a copy: the caller's registry keeps no demo schedule.
+        registry = registry.merge(Registry())
+        add_demo_schedules(registry)
 
     async def main() -> int:
         store = await open_store(db, read_only=read_only)
         try:
-            engine = Engine(store, registry or demo_registry())
+            engine = Engine(store, registry)
             app = JobdeckApp(
                 engine=engine,
                 db_label=db,
