@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import cli, huey_runs, keepup, raw
+from bench import cli, huey_runs, keepup, raw, scheduled
 from bench import jobdeck_runs as jd
 from bench.report import Report, Row, machine, text, write_markdown
 
@@ -125,6 +125,12 @@ def run(args: argparse.Namespace) -> Report:
         for label, value in (("in-process p50", p50), ("in-process p99", p99),
                              ("cross-process p50", x50), ("cross-process p99", x99)):  # fmt: skip
             report.add(Row(f"submit→start latency, {label}", "ms", value, higher_better=False))
+        step("scheduled jobs: the ready path beside jobs due later, and how late due jobs start")
+        timing = ["--jobs", str(n), "--samples", str(args.samples),
+                  "--concurrency", str(args.concurrency)]  # fmt: skip
+        # Five pairs, not bench.scheduled's seven: the million jobs take most of a minute to store.
+        timing += ["--quick"] if args.quick else ["--rounds", "5"]
+        scheduled.add_to(report, folder, scheduled.parse(timing))
         step("read commands, each in a new process, beside python -c pass")
         took = cli.read_commands_ms(folder, jobs=CLI_JOBS, repeat=3 if args.quick else 9)
         start = took.pop(cli.BASELINE)  # the "raw floor" of a command: Python's own start-up

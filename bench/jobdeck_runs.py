@@ -191,25 +191,35 @@ async def latency_cross_process(folder: Path, k: int) -> tuple[float, float]:
     """p50/p99 submit-to-start with an idle worker in another process (it polls)."""
     db = folder / "latency-x.db"
     async with engine_on(db) as engine:
-        proc = await asyncio.create_subprocess_exec(
-            *worker_command(db, "--concurrency", "4"),
-            cwd=REPO,
-            env=child_env(),
-            stderr=asyncio.subprocess.DEVNULL,
-        )
-        try:
-            deadline = time.monotonic() + 30
-            while not await engine.store.workers_alive(time.time(), 60):
-                if time.monotonic() > deadline or proc.returncode is not None:
-                    raise RuntimeError("the latency worker did not start")
-                await asyncio.sleep(0.05)
+        async with worker_process(engine, db, "--concurrency", "4"):
             await asyncio.sleep(0.2)
             for i in range(k):
                 await engine.submit(NOOP, {"n": i})
                 await asyncio.sleep(0.011)  # off the worker's 50 ms poll rhythm
             while (await engine.counts())[Status.DONE] < k:  # noqa: ASYNC110 - another process
                 await asyncio.sleep(0.02)
-        finally:
-            proc.send_signal(signal.SIGTERM)
-            await asyncio.wait_for(proc.wait(), 30)
         return percentiles(await submit_to_start(engine, 0))
+
+
+@asynccontextmanager
+async def worker_process(engine: Engine, db: Path, *extra: str) -> AsyncIterator[None]:
+    """A `jobdeck worker` process on `db` (with `extra` flags), entered once it has registered
+    in the store and sent SIGTERM on the way out. Raises RuntimeError when it does not start
+    within 30 s."""
+    proc = await asyncio.create_subprocess_exec(
+        *worker_command(db, *extra),
+        cwd=REPO,
+        env=child_env(),
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while not await engine.store.workers_alive(time.time(), 60):
+            if time.monotonic() > deadline or proc.returncode is not None:
+                raise RuntimeError("the worker process did not start")
+            await asyncio.sleep(0.05)
+        yield
+    finally:
+        if proc.returncode is None:
+            proc.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(proc.wait(), 30)
