@@ -110,8 +110,8 @@ class Schedule:
     def __post_init__(self) -> None:
         if not SCHEDULE_NAME.match(self.name):
             raise InvalidInput(
-                f"{self.name!r} is not a schedule name (letters, digits and . _ : -, "
-                "at most 100 characters)."
+                f"the schedule of {self.kind!r}: {self.name!r} is not a schedule name "
+                "(letters, digits and . _ : -, at most 100 characters)."
             )
         if len(self.cron.split()) != 5:
             raise InvalidInput(
@@ -132,28 +132,49 @@ class Schedule:
 
     def next_after(self, instant: float) -> float:
         """The first tick strictly after `instant` (epoch seconds)."""
-        start = datetime.fromtimestamp(instant, time_zone(self.tz))
-        tick = next(iter(CronSim(self.cron, start)))
-        return tick.timestamp()
+        # Started a second early and checked by instant: a local time in the repeated hour of
+        # a fall-back night can map to a tick before `instant`, and a timestamp a hair before
+        # a tick would round onto it.
+        for tick in CronSim(self.cron, _local(instant - 1, self.tz)):
+            if tick.timestamp() > instant:
+                return tick.timestamp()
+        raise AssertionError("unreachable: a cron iterator never ends")
 
     def ticks(self, after: float, upto: float) -> list[float]:
         """The ticks in (after, upto], oldest first: only the newest without catch_up, at most
-        MAX_CATCH_UP (the newest) with it. Walks back from `upto`, so a schedule that missed a
-        year of minutes costs as little as one that missed one."""
+        MAX_CATCH_UP (the newest) with it. The same instants `next_after` walks through, so the
+        two never disagree, and a schedule that missed a year of minutes costs a few hundred
+        steps, not half a million."""
         if upto <= after:
             return []
         wanted = MAX_CATCH_UP if self.catch_up else 1
-        # Walking back from a moment yields ticks strictly before it: start a second later.
-        start = datetime.fromtimestamp(upto, time_zone(self.tz)) + timedelta(seconds=1)
-        newest_first: list[float] = []
-        for tick in CronSim(self.cron, start, reverse=True):
+        # Walk back from `upto` only to learn where the newest ticks begin, then walk forward
+        # from an hour before that: backward and forward walks can differ in the hour that a
+        # daylight-saving change repeats, and the forward one is the schedule.
+        start = after
+        walk_back = CronSim(self.cron, _local(upto + 1, self.tz), reverse=True)
+        for seen, tick in enumerate(walk_back, start=1):
+            instant = tick.timestamp()
+            if instant <= after or seen > wanted:
+                start = max(after, instant - _DST_MARGIN)
+                break
+        found: list[float] = []
+        for tick in CronSim(self.cron, _local(start - 1, self.tz)):
             instant = tick.timestamp()
             if instant > upto:
-                continue
-            if instant <= after or len(newest_first) == wanted:
                 break
-            newest_first.append(instant)
-        return newest_first[::-1]
+            if instant > after:
+                found.append(instant)
+        return found[-wanted:]
+
+
+# How far before the newest ticks the forward walk starts: more than any daylight-saving shift.
+_DST_MARGIN = 3600.0
+
+
+def _local(instant: float, tz: str) -> datetime:
+    """An instant as an aware local time in `tz`, the repeated hour's second pass included."""
+    return datetime.fromtimestamp(instant, time_zone(tz))
 
 
 def tick_key(name: str, tick: float) -> str:

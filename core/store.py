@@ -260,9 +260,14 @@ class Store(Protocol):
         LISTEN/NOTIFY), so an idle worker may wait long; False when it can only sleep (SQLite)."""
         ...
 
-    async def wait_for_jobs(self, now: float, within: float) -> None:
+    async def wait_for_jobs(
+        self, now: float, within: float, *, looked_at: float | None = None
+    ) -> None:
         """Wait until a job may have become claimable, at most `within` seconds: another
         process queued or requeued one, or the earliest queued job's `run_after` came (`now` is
-        the caller's clock, to time that). A backend that cannot hear of new jobs just sleeps.
-        A return is a hint to claim, never a promise that a claim will find anything."""
+        the caller's clock, to time that). `looked_at` is when the caller's last claim read the
+        queue: a job that came due after that, and by `now`, ends the wait at once (one due
+        before it was seen and left, being of another kind). A backend that cannot hear of new
+        jobs just sleeps. A return is a hint to claim, never a promise that a claim will find
+        anything."""
         ...

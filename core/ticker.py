@@ -48,7 +48,9 @@ class Ticker:
                 continue
             entry = self.schedules[name]
             ticks = entry.ticks(self._after[name], now)
-            if not ticks:
+            if not ticks:  # never expected; planning past it keeps a disagreement from spinning
+                log.warning("schedule %s: no tick found at its planned instant %s", name, due)
+                self._after[name] = due
                 continue
             jobs = await self.engine.make_ticks(entry, self._last[name], ticks)
             if jobs is None:  # another worker made them, or an operator paused the schedule

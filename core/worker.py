@@ -131,6 +131,7 @@ class Worker:
         self._finished: asyncio.Queue[Change] = asyncio.Queue()
         self._slot_free = asyncio.Event()
         self._lost: set[str] = set()
+        self._looked_at: float | None = None  # when the last claim read the queue
 
     async def run(self, stop: asyncio.Event | None = None) -> WorkerStats:
         """Work until `stop` is set (or, with burst, until the queue is drained)."""
@@ -162,6 +163,7 @@ class Worker:
             claimed: list[Claimed] = []
             if free > 0 or finished:
                 try:
+                    self._looked_at = self.engine.clock()
                     applied, claimed = await self.engine.apply_and_claim(
                         finished, self.name, self.kinds, max(free, 0), self.lease
                     )
@@ -215,7 +217,7 @@ class Worker:
             if self.ticker.next_due is not None:
                 timeout = max(0.0, min(timeout, self.ticker.next_due - now))
             # Returns early when a job scheduled for later becomes due within the timeout.
-            hint = self.store.wait_for_jobs(now, timeout)
+            hint = self.store.wait_for_jobs(now, timeout, looked_at=self._looked_at)
             waiters.append(asyncio.ensure_future(hint))
         try:
             await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)

@@ -35,7 +35,7 @@ TEMPLATE = "jobdeck_test_template"
 RESET = """
 SET lock_timeout = '2s';
 TRUNCATE jobdeck.jobs, jobdeck.attempts, jobdeck.events, jobdeck.faults, jobdeck.workers,
-         jobdeck.steps RESTART IDENTITY;
+         jobdeck.steps, jobdeck.schedules, jobdeck.schedule_runs RESTART IDENTITY;
 UPDATE jobdeck.counts SET n = 0;
 UPDATE jobdeck.schema_version SET version = {version:d};
 """

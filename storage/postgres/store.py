@@ -395,7 +395,9 @@ class PostgresStore:
         return [job_from_row(tuple(row)) for row in rows]
 
     # -- wake-ups --------------------------------------------------------------------------------
-    async def wait_for_jobs(self, now: float, within: float) -> None:
+    async def wait_for_jobs(
+        self, now: float, within: float, *, looked_at: float | None = None
+    ) -> None:
         """Return when another process queued a job (NOTIFY), when the earliest queued job's
         `run_after` comes (on the caller's clock, `now`), or after `within` seconds. Never
         raises for database trouble: the caller's next claim reports it."""
@@ -415,6 +417,8 @@ class PostgresStore:
             ready = None
         if ready is not None and ready > now:
             wait = min(wait, ready - now)
+        elif ready is not None and looked_at is not None and ready > looked_at:
+            return  # it came due between the last claim and now: claim again at once
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._notice.wait(), wait)
         self._notice.clear()

@@ -400,7 +400,9 @@ class SqliteStore:
         return [job_from_row(row) for row in rows]
 
     # -- wake-ups --------------------------------------------------------------------------------
-    async def wait_for_jobs(self, now: float, within: float) -> None:
+    async def wait_for_jobs(
+        self, now: float, within: float, *, looked_at: float | None = None
+    ) -> None:
         """Sleep `within` seconds (the poll interval of an idle worker), or less when the
         earliest queued job's `run_after` comes sooner (on the caller's clock, `now`). Never
         raises for database trouble: the caller's next claim reports it."""
@@ -410,8 +412,11 @@ class SqliteStore:
         except StorageError as err:
             log.info("could not read when the next job is ready: %s", err)
             row = None
-        if row is not None and row[0] is not None and row[0] > now:
-            wait = min(wait, row[0] - now)
+        ready = None if row is None else row[0]
+        if ready is not None and ready > now:
+            wait = min(wait, ready - now)
+        elif ready is not None and looked_at is not None and ready > looked_at:
+            return  # it came due between the last claim and now: claim again at once
         await asyncio.sleep(wait)
 
 

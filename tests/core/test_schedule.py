@@ -6,7 +6,6 @@ from __future__ import annotations
 import math
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from itertools import pairwise
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -313,29 +312,15 @@ def test_around_both_changes_an_hourly_tick_is_the_next_whole_utc_hour(instant: 
 
 
 # The two changes of 2026 in two zones; the fall-back ones repeat an hour (02:00-02:59 in Paris,
-# 01:00-01:59 in New York), where the bugs marked below live.
-NEXT_AFTER_IN_THE_REPEATED_HOUR = (
-    "Schedule.next_after (core/schedule.py) returns the first pass of a fixed-hour tick for an "
-    "instant in the second pass of a repeated hour: for '30 2 * * *' in Europe/Paris, "
-    "next_after(2026-10-25T01:10Z) is 2026-10-25T00:30Z, before the instant"
-)
-TICKS_IN_THE_REPEATED_HOUR = (
-    "Schedule.ticks (core/schedule.py, c1e7e1f) starts its walk back at "
-    "fromtimestamp(upto, tz) + timedelta(seconds=1), wall-clock arithmetic that drops fold=1: "
-    "with upto in the second pass of a repeated hour it starts an hour early and misses the "
-    "ticks of that pass (hourly Paris: ticks(00:00Z, 01:00:30Z) is [] on 2026-10-25)"
-)
-
-
-def changes(fall_back_bug: str) -> list[Any]:
-    """Both 2026 changes in Paris and New York, the fall-back ones expected to fail for the bug."""
-    bug = pytest.mark.xfail(strict=True, raises=AssertionError, reason=fall_back_bug)
-    return [
-        pytest.param("Europe/Paris", (2026, 3, 29), id="paris-spring-forward"),
-        pytest.param("America/New_York", (2026, 3, 8), id="new-york-spring-forward"),
-        pytest.param("Europe/Paris", (2026, 10, 25), id="paris-fall-back", marks=bug),
-        pytest.param("America/New_York", (2026, 11, 1), id="new-york-fall-back", marks=bug),
-    ]
+# 01:00-01:59 in New York). Those nights once broke both walks: a local time in the repeated
+# hour's second pass made next_after answer a tick before the instant, and ticks start its walk
+# back an hour early and miss that pass.
+CHANGES = [
+    pytest.param("Europe/Paris", (2026, 3, 29), id="paris-spring-forward"),
+    pytest.param("America/New_York", (2026, 3, 8), id="new-york-spring-forward"),
+    pytest.param("Europe/Paris", (2026, 10, 25), id="paris-fall-back"),
+    pytest.param("America/New_York", (2026, 11, 1), id="new-york-fall-back"),
+]
 
 
 FIXED_HOURS = ["30 2 * * *", "0 2 * * *", "30 1 * * *", "15 1,2 * * *", "0 3 * * *", "* 2 * * *"]
@@ -347,7 +332,7 @@ def around(zone: str, day: tuple[int, int, int], hours: int, step: int) -> list[
     return [center + k for k in range(-hours * 3600, hours * 3600, step)]
 
 
-@pytest.mark.parametrize(("zone", "day"), changes(NEXT_AFTER_IN_THE_REPEATED_HOUR))
+@pytest.mark.parametrize(("zone", "day"), CHANGES)
 def test_next_after_is_strictly_after_around_a_change(zone: str, day: tuple[int, int, int]) -> None:
     wrong = []
     for cron in FIXED_HOURS:
@@ -359,7 +344,7 @@ def test_next_after_is_strictly_after_around_a_change(zone: str, day: tuple[int,
     assert wrong == []
 
 
-@pytest.mark.parametrize(("zone", "day"), changes(TICKS_IN_THE_REPEATED_HOUR))
+@pytest.mark.parametrize(("zone", "day"), CHANGES)
 @pytest.mark.parametrize(
     "minutes", [(0,), (0, 15, 30, 45), tuple(range(60))], ids=["hourly", "quarterly", "minutely"]
 )
@@ -387,13 +372,6 @@ def test_ticks_finds_every_utc_instant_of_a_wildcard_hour_schedule_around_a_chan
     assert wrong == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="Schedule.next_after (core/schedule.py) reads the instant with datetime.fromtimestamp, "
-    "which rounds to the nearest microsecond: an instant less than half a microsecond before a "
-    "tick becomes the tick, and the walk, strictly after it, skips it",
-)
 def test_next_after_just_before_a_tick_is_that_tick() -> None:
     just_before = math.nextafter(START, 0)  # 2.4e-7 s before the whole minute
     assert just_before < START

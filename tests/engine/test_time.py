@@ -352,13 +352,6 @@ def utc(text: str) -> float:
     return datetime.fromisoformat(text).replace(tzinfo=UTC).timestamp()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="Schedule.ticks (core/schedule.py, c1e7e1f) drops fold=1 when it walks back from a "
-    "moment in the repeated hour, so it finds no tick there: the worker never makes the 02:00 "
-    "CET tick (01:00Z), and spins meanwhile (see the next test)",
-)
 async def test_an_hourly_schedule_in_paris_makes_both_2am_ticks_of_the_fall_back_night(
     store: Store,
 ) -> None:
@@ -373,13 +366,6 @@ async def test_an_hourly_schedule_in_paris_makes_both_2am_ticks_of_the_fall_back
     assert await made(engine) == ["2026-10-25T00:00:00Z", "2026-10-25T01:00:00Z"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="Schedule.next_after (core/schedule.py) answers 2026-10-25T00:30Z, in the past, for "
-    "'30 2 * * *' in Europe/Paris from 01:10Z; Ticker.run_due then finds no tick, keeps that "
-    "due instant, and Worker._wait waits 0 s: a write transaction per turn, until the next day",
-)
 async def test_a_daily_schedule_declared_in_the_repeated_hour_waits_without_spinning(
     store: Store,
 ) -> None:

@@ -253,7 +253,7 @@ def test_handlers_imports_only_the_named_module(tmp_path: Path) -> None:
 READS = {
     "close", "get", "find", "attempts", "reruns", "counts", "page", "failure_groups",
     "failed_with", "events", "last_cursor", "faults", "workers_alive", "steps", "expired",
-    "wait_for_jobs", "notifies",
+    "wait_for_jobs", "notifies", "schedules", "schedule_jobs", "scheduled",
 }  # fmt: skip
 
 
@@ -278,6 +278,13 @@ def write_calls(job: Any, running: Any) -> dict[str, Any]:
             running, "s", CompensationStatus.DONE, 1, None, 1.0
         ),
         "insert_rerun": lambda s: s.insert_rerun(rerun, []),
+        "declare_schedules": lambda s: s.declare_schedules(
+            [("n", "demo.echo", "* * * * *", "UTC")], 1.0
+        ),
+        "make_ticks": lambda s: s.make_ticks(
+            "n", 1.0, [(60.0, job.model_copy(update={"id": "01" + "T" * 24}))]
+        ),
+        "pause_schedule": lambda s: s.pause_schedule("n", paused=True, reason=None, now=1.0),
     }
 
 
