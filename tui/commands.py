@@ -24,6 +24,16 @@ MAIN: list[tuple[str, str, str, str]] = [
     ("Filter jobs", "match kind, id, reason code or payload text", "filter", ""),
     ("Group failures by reason", "toggle the Failed pane's group view", "group", ""),
     ("Export incident report", "write the selected job as Markdown", "export", ""),
+    ("Schedules", "periodic schedules: next and last run, pause, their jobs", "schedules", ""),
+]
+SCHEDULES: list[tuple[str, str, str, str]] = [
+    ("Show schedule's jobs", "the jobs the selected schedule made, newest first", "show_jobs", ""),
+    ("Pause or resume schedule", "for every worker, after a confirm", "toggle_pause", "write"),
+    ("Back", "return to the panes", "app.pop_screen", ""),
+]
+SCHEDULE_JOBS: list[tuple[str, str, str, str]] = [
+    ("Open job detail", "contract, reason, attempts, retry decision, lineage", "open_detail", ""),
+    ("Back", "return to the schedules", "app.pop_screen", ""),
 ]
 DETAIL: list[tuple[str, str, str, str]] = [
     ("Force a failure", "fail this job's (or its kind's) next attempt", "force_fault", "fault"),
@@ -40,14 +50,7 @@ APP: list[tuple[str, str, str, str]] = [
 class JobdeckCommands(Provider):
     def _entries(self) -> list[tuple[str, str, str]]:
         app = cast("JobdeckApp", self.app)
-        screen_id = self.screen.id or ""
-        listed = (
-            MAIN
-            if screen_id == "main"
-            else DETAIL
-            if "detail-screen" in self.screen.classes
-            else []
-        )
+        listed = self._listed()
         out = []
         for title, text, action, needs in [*listed, *APP]:
             if needs and app.mode.read_only:
@@ -56,6 +59,19 @@ class JobdeckCommands(Provider):
                 text = f"off: start with --allow-faults ({text})"
             out.append((title, text, action))
         return out
+
+    def _listed(self) -> list[tuple[str, str, str, str]]:
+        """The entries of the screen under the palette."""
+        if self.screen.id == "main":
+            return MAIN
+        for class_, entries in (
+            ("detail-screen", DETAIL),
+            ("schedules-screen", SCHEDULES),
+            ("schedule-jobs-screen", SCHEDULE_JOBS),
+        ):
+            if class_ in self.screen.classes:
+                return entries
+        return []
 
     async def discover(self) -> Hits:
         for title, text, action in self._entries():

@@ -32,6 +32,22 @@ class GroupChosen(Message):
         self.code = code
 
 
+class ScheduleHighlighted(Message):
+    """The cursor of the Schedules view moved onto a schedule (None: the list is empty)."""
+
+    def __init__(self, name: str | None) -> None:
+        super().__init__()
+        self.name = name
+
+
+class ScheduleChosen(Message):
+    """The user pressed Enter on a schedule: show the jobs it made."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__()
+        self.name = name
+
+
 class FilterChanged(Message):
     """The filter text changed; an empty string clears it."""
 

@@ -7,7 +7,8 @@ import itertools
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from jobdeck.core import Engine, Status, Worker, demo_registry
+from jobdeck.core import Engine, Registry, Status, Worker, demo_registry
+from jobdeck.core.demo import FLAKY_SCHEDULE, add_demo_schedules
 from jobdeck.storage import open_store
 
 START = 1_767_225_600.0  # 2026-01-01 00:00:00 UTC
@@ -40,9 +41,23 @@ def job_id(n: int) -> str:
     return f"J{n:025d}"
 
 
-async def open_engine(path: Path, clock: Clock, ids: Ids, *, read_only: bool = False) -> Engine:
+async def open_engine(
+    path: Path,
+    clock: Clock,
+    ids: Ids,
+    *,
+    read_only: bool = False,
+    registry: Registry | None = None,
+) -> Engine:
     store = await open_store(str(path), read_only=read_only)
-    return Engine(store, demo_registry(), clock=clock, ids=ids)
+    return Engine(store, registry or demo_registry(), clock=clock, ids=ids)
+
+
+def scheduled_registry() -> Registry:
+    """The demo kinds with the demo's schedules, as `jobdeck demo` runs them."""
+    registry = demo_registry()
+    add_demo_schedules(registry)
+    return registry
 
 
 async def run_all(engine: Engine) -> None:
@@ -101,9 +116,46 @@ async def filled_db(path: Path) -> tuple[Clock, Ids]:
 
 
 def factory(
-    path: Path, clock: Clock, ids: Ids, *, read_only: bool = False
+    path: Path, clock: Clock, ids: Ids, *, read_only: bool = False, registry: Registry | None = None
 ) -> Callable[[], Awaitable[Engine]]:
-    return lambda: open_engine(path, clock, ids, read_only=read_only)
+    return lambda: open_engine(path, clock, ids, read_only=read_only, registry=registry)
+
+
+# The jobs the schedules of the scheduled database made, by tick.
+DIGEST_AT_1 = job_id(1)
+DIGEST_AT_5 = job_id(2)
+FLAKY_AT_5 = job_id(3)
+
+
+async def fill_schedules(engine: Engine, clock: Clock) -> None:
+    """The demo's two schedules five minutes in: demo.digest ran at 00:01 and 00:05 (done, the
+    ticks between were missed while no worker ran), demo.flaky-5m ran at 00:05 and failed on an
+    injected fault, and was then paused. The clock stops at 00:05:21, 39 s before the next
+    digest."""
+
+    async def work() -> None:
+        await Worker(engine, burst=True, concurrency=1, name="scene").run()
+
+    await work()  # declares both schedules at 00:00
+    clock.advance(61)
+    await work()
+    clock.advance(240)
+    await engine.arm_fault(kind="demo.flaky", reason="payment provider down")
+    await work()
+    clock.advance(9)
+    await engine.pause_schedule(FLAKY_SCHEDULE, reason="provider maintenance until 02:00")
+    clock.advance(11)
+
+
+async def scheduled_db(path: Path) -> tuple[Clock, Ids]:
+    """Fill a fresh database at `path` with the schedules' scene; returns its clock and ids."""
+    clock, ids = Clock(), Ids()
+    engine = await open_engine(path, clock, ids, registry=scheduled_registry())
+    try:
+        await fill_schedules(engine, clock)
+    finally:
+        await engine.store.close()
+    return clock, ids
 
 
 async def finish_all(engine: Engine, clock: Clock) -> None:

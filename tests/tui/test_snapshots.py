@@ -7,7 +7,14 @@ from pathlib import Path
 from typing import Any
 
 from conftest import settle
-from monitor_scenario import DENIED_MISSING_ID, QUEUED_ECHO, factory, filled_db
+from monitor_scenario import (
+    DENIED_MISSING_ID,
+    QUEUED_ECHO,
+    factory,
+    filled_db,
+    scheduled_db,
+    scheduled_registry,
+)
 from test_monitor import select
 from textual.pilot import Pilot
 
@@ -64,3 +71,31 @@ def test_fault_dialog_in_80_by_24_shows_its_buttons(snap_compare: Any, tmp_path:
         await settle(pilot)
 
     assert snap_compare(app_on_filled_db(tmp_path), terminal_size=(80, 24), run_before=open_fault)
+
+
+def app_on_scheduled_db(tmp_path: Path) -> JobdeckApp:
+    path = tmp_path / "scheduled.db"
+    clock, ids = asyncio.run(scheduled_db(path))
+    return JobdeckApp(
+        engine_factory=factory(path, clock, ids, registry=scheduled_registry()),
+        db_label="jobs.db",
+        allow_faults=True,
+        tick=None,
+        export_dir=tmp_path,
+    )
+
+
+async def open_schedules(pilot: Pilot[Any]) -> None:
+    await settle(pilot)
+    await pilot.press("t")
+    await settle(pilot)
+
+
+def test_schedules_in_80_by_24(snap_compare: Any, tmp_path: Path) -> None:
+    app = app_on_scheduled_db(tmp_path)
+    assert snap_compare(app, terminal_size=(80, 24), run_before=open_schedules)
+
+
+def test_schedules_in_160_by_48(snap_compare: Any, tmp_path: Path) -> None:
+    app = app_on_scheduled_db(tmp_path)
+    assert snap_compare(app, terminal_size=(160, 48), run_before=open_schedules)

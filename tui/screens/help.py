@@ -24,6 +24,7 @@ KEYS: list[tuple[str, str]] = [
     ("/", "filter every pane by kind, id, reason code or payload text; esc clears"),
     ("g", "group the Failed pane by reason code, with counts"),
     ("e", "export the selected job as a Markdown incident report"),
+    ("t", "schedules, their next runs and their jobs; p pauses or resumes one ²"),
     ("ctrl+p", "command palette: every action by name"),
     ("esc", "back from a detail or a dialog"),
     ("?", "this help"),

@@ -43,6 +43,7 @@ class MainScreen(Screen[None]):
         Binding("slash", "filter", "Filter"),
         Binding("g", "group", "Group"),
         Binding("e", "export", "Export"),
+        Binding("t", "schedules", "Schedules"),
     ]
 
     def __init__(self) -> None:
@@ -274,6 +275,11 @@ class MainScreen(Screen[None]):
     @work
     async def _export(self, job_id: str) -> None:
         await self.jobdeck.operator.export(job_id)
+
+    def action_schedules(self) -> None:
+        from jobdeck.tui.screens.schedules import SchedulesScreen
+
+        self.app.push_screen(SchedulesScreen())
 
     async def filter_bar(self) -> FilterBar:
         """The filter bar, mounted above the footer the first time it is wanted."""

@@ -95,6 +95,7 @@ class Palette:
 
 class JobTable(Widget, can_focus=True):
     """Rows keyed by job id under a header, with a row cursor that stays on its job as rows move.
+    (The Schedules view keys its rows by schedule name the same way.)
 
     `show(rows)` replaces the rows; the cursor follows its job, or keeps its line when the job
     left. Posts Highlighted when the cursor lands on another job and Selected on Enter or a
