@@ -22,10 +22,10 @@ from jobdeck.tui.widgets.job_table import Cell, Column, JobTable, Row
 
 # A narrow terminal drops the kind, the zone and the pause's reason first: the panel under the
 # list spells them out, and `next run` already says `paused`. The outcome is wide enough for a
-# reason code.
+# reason code before the pause's reason takes the rest.
 COLUMNS = [
     Column("name", "name", 14, 0),
-    Column("kind", "kind", 12, 6, flex=True, cap=18),
+    Column("kind", "kind", 12, 6),
     Column("cron", "cron", 11, 2),
     Column("tz", "tz", 12, 5),
     Column("next", "next run", 8, 0),
