@@ -17,6 +17,7 @@ from typing import Any
 from textual.pilot import Pilot
 
 from jobdeck.core import Backoff, Engine, Registry, Worker, demo_registry
+from jobdeck.core.demo import FLAKY_SCHEDULE, add_demo_schedules
 from jobdeck.tui.app import JobdeckApp
 from jobdeck.tui.screens.detail import DetailScreen
 
@@ -45,10 +46,12 @@ class Ids:
 
 
 def scene_registry() -> Registry:
-    """The demo kinds with no backoff, so retries run at once under the frozen clock."""
+    """The demo kinds and schedules with no backoff, so retries run at once under the frozen
+    clock."""
     out = Registry()
     for kind in demo_registry(token=stable_tokens()):
         out.add(dataclasses.replace(kind, backoff=Backoff(base=0.0, cap=0.0)))
+    add_demo_schedules(out)
     return out
 
 
@@ -101,6 +104,10 @@ async def build(engine: Engine, clock: Clock) -> dict[str, str]:
     for n, (kind, payload) in enumerate(MIX[:6]):
         await engine.submit(kind, payload, key=f"scene:late:{n}")
         clock.now += 0.4
+    # Held back: they count down in the Queued pane (no burst worker runs after them, as one
+    # would wait for them under the frozen clock).
+    await engine.submit("demo.echo", {"n": 60, "msg": "later"}, key="scene:held:0", delay=250)
+    await engine.submit("demo.sleep", {"seconds": 1}, key="scene:held:1", delay=95)
     for name in ("demo-1", "demo-2"):
         await engine.store.touch_worker(name, clock())
         await engine.store.claim(name, ["demo.sleep", "demo.flaky"], 1, clock(), 30.0)
@@ -108,6 +115,27 @@ async def build(engine: Engine, clock: Clock) -> dict[str, str]:
     return picks
 
 
+async def build_schedules(engine: Engine, clock: Clock) -> dict[str, str]:
+    """The demo's two schedules five minutes in: demo.digest ran at 00:01 and 00:05, the flaky
+    job's 00:05 tick failed on an injected fault and an operator paused its schedule; the
+    clock stops 39 s before the next digest."""
+
+    async def work() -> None:
+        await Worker(engine, burst=True, concurrency=1, name="scene").run()
+
+    await work()  # declares both schedules at 00:00
+    clock.now += 61
+    await work()
+    clock.now += 240
+    await engine.arm_fault(kind="demo.flaky", reason="payment provider down")
+    await work()
+    clock.now += 9
+    await engine.pause_schedule(FLAKY_SCHEDULE, reason="provider maintenance until 02:00")
+    clock.now += 11
+    return {}
+
+
+Scene = Callable[[Engine, Clock], Awaitable[dict[str, str]]]
 Step = Callable[[Pilot[Any], dict[str, str]], Awaitable[None]]
 
 
@@ -140,15 +168,24 @@ async def failure_groups(pilot: Pilot[Any], picks: dict[str, str]) -> None:
     await settle(pilot)
 
 
-SHOTS: dict[str, Step] = {
-    "main": main_screen,
-    "detail-denied": denied_detail,
-    "rerun-verdict": rerun_verdict,
-    "failure-groups": failure_groups,
+async def schedules(pilot: Pilot[Any], picks: dict[str, str]) -> None:
+    await settle(pilot)
+    await pilot.press("t")
+    await settle(pilot)
+    await pilot.press("down")  # the paused one: the panel below tells why
+    await settle(pilot)
+
+
+SHOTS: dict[str, tuple[Scene, Step]] = {
+    "main": (build, main_screen),
+    "detail-denied": (build, denied_detail),
+    "rerun-verdict": (build, rerun_verdict),
+    "failure-groups": (build, failure_groups),
+    "schedules": (build_schedules, schedules),
 }
 
 
-async def shoot(name: str, step: Step) -> str:
+async def shoot(name: str, scene: Scene, step: Step) -> str:
     """The SVG of one picture, drawn on a fresh database in a temporary folder."""
     from jobdeck.storage import open_store
 
@@ -157,7 +194,7 @@ async def shoot(name: str, step: Step) -> str:
         store = await open_store(str(Path(tmp) / "demo.db"))
         engine = Engine(store, scene_registry(), clock=clock, ids=Ids(), rng=random.Random(1))
         try:
-            picks = await build(engine, clock)
+            picks = await scene(engine, clock)
             app = JobdeckApp(engine=engine, db_label=DB_LABEL, allow_faults=True, tick=None)
             async with app.run_test(size=SIZE) as pilot:
                 await step(pilot, picks)
@@ -168,7 +205,7 @@ async def shoot(name: str, step: Step) -> str:
 
 
 async def shoot_all() -> dict[str, str]:
-    return {name: await shoot(name, step) for name, step in SHOTS.items()}
+    return {name: await shoot(name, scene, step) for name, (scene, step) in SHOTS.items()}
 
 
 def main(argv: list[str] | None = None) -> int:
