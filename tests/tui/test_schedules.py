@@ -161,6 +161,7 @@ async def test_p_pauses_and_resumes_a_schedule_after_a_confirm(
         await settle(pilot)
         assert await paused_in_engine(app, "demo.digest")
         assert "paused" in schedule_row(app, "demo.digest")
+        assert "from the monitor" in schedule_row(app, "demo.digest")
         await pilot.press("p")
         await settle(pilot)
         assert isinstance(app.screen, ConfirmScreen)
@@ -181,6 +182,7 @@ async def test_read_only_refuses_a_pause_with_a_notification(
         assert "p" not in {
             key for key, active in app.screen.active_bindings.items() if active.binding.show
         }
+        assert "p:" not in str(schedules_screen(app).schedules.border_subtitle)
         select_schedule(app, "demo.digest")
         await pilot.press("p")
         await settle(pilot)

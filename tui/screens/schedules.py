@@ -29,8 +29,8 @@ from jobdeck.tui.widgets.schedule_list import ScheduleList
 if TYPE_CHECKING:
     from jobdeck.tui.app import JobdeckApp
 
-# What a pause from here records as its reason: who paused it, for `jobdeck schedules`.
-PAUSE_REASON = "paused from the monitor"
+# What a pause from here records as its reason, so `jobdeck schedules` tells who paused it.
+PAUSE_REASON = "from the monitor"
 
 
 def title_line(app: JobdeckApp, what: str) -> Text:
@@ -100,7 +100,7 @@ class SchedulesScreen(ScheduleScreen):
 
     def __init__(self) -> None:
         super().__init__(classes="schedules-screen")
-        self.schedules = ScheduleList(id="schedules")
+        self.schedules = ScheduleList(can_pause=self.jobdeck.mode.can_write, id="schedules")
         self.about = ScheduleAbout(id="schedule-about")
         self._known = {entry.name for entry in self.jobdeck.engine.registry.schedules()}
 

@@ -35,7 +35,6 @@ COLUMNS = [
 ]
 PAUSED_STYLE = "yellow"
 NEXT_STYLE = "cyan"
-SUBTITLE = "enter: its jobs · p: pause/resume"
 
 
 def declared(view: ScheduleView) -> tuple[str, str, str]:
@@ -104,12 +103,12 @@ def schedule_cells(view: ScheduleView, now: float) -> tuple[Cell, ...]:
 class ScheduleList(Vertical):
     """A titled pane of schedules. `show(views, now)` takes what `Engine.schedules()` read."""
 
-    def __init__(self, *, id: str | None = None) -> None:
+    def __init__(self, *, can_pause: bool, id: str | None = None) -> None:
         super().__init__(id=id, classes="schedule-pane")
         self.views: list[ScheduleView] = []
         self.table = JobTable(COLUMNS, id="schedule-table")
         self.border_title = "Schedules"
-        self.border_subtitle = SUBTITLE
+        self.border_subtitle = "enter: its jobs" + (" · p: pause/resume" if can_pause else "")
 
     def compose(self) -> ComposeResult:
         yield self.table
