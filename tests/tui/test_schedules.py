@@ -280,3 +280,25 @@ async def test_t_is_in_the_footer_the_help_and_the_command_palette(make_app: Mak
         options = app.screen.query_one(OptionList)
         titles = [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
         assert any(title.startswith("Schedules\n") for title in titles)
+
+
+async def test_a_storage_error_while_reading_schedules_is_one_notification(
+    make_scheduled_app: MakeApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from jobdeck.core import StorageError
+
+    app = make_scheduled_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("t")
+        await settle(pilot)
+
+        async def broken() -> None:
+            raise StorageError("the database is locked.")
+
+        monkeypatch.setattr(app.engine, "schedules", broken)
+        for _ in range(3):
+            schedules_screen(app).refresh_data()
+            await settle(pilot)
+        assert [n.message for n in app._notifications].count("the database is locked.") == 1
+        assert schedules_screen(app).schedules.table.keys == ["demo.digest", FLAKY_SCHEDULE]
