@@ -32,6 +32,9 @@ if TYPE_CHECKING:
 
 WRITES = {"force_fault", "rerun", "submit"}
 WIDE, NARROW = 150, 70
+# Below this width the footer drops its "^p palette" corner, so every key, Quit and Help
+# included, fits at 80 columns; ctrl+p still opens the palette and `?` says so.
+FULL_FOOTER = 100
 
 
 class MainScreen(Screen[None]):
@@ -66,7 +69,8 @@ class MainScreen(Screen[None]):
         yield self._status_bar
         with Container(id="panes"):
             yield from self._panes.values()
-        yield Footer()
+        full = self.app.size.width >= FULL_FOOTER
+        yield Footer(show_command_palette=full, compact=not full)
 
     async def on_mount(self) -> None:
         self.pane(Status.QUEUED).focus_pane()
@@ -140,6 +144,9 @@ class MainScreen(Screen[None]):
     def _fit(self, width: int) -> None:
         self.set_class(width >= WIDE, "-wide")
         self.set_class(width < NARROW, "-narrow")
+        for footer in self.query(Footer):
+            footer.show_command_palette = width >= FULL_FOOTER
+            footer.compact = width < FULL_FOOTER
 
     def on_resize(self, event: Resize) -> None:
         self._fit(event.size.width)
