@@ -72,6 +72,12 @@ def explain(job: _Job, attempts: Sequence[_Attempt], now: float) -> RetryExplana
         return shaped("done", f"done on attempt {n} of {cap}")
     if job.status == "running":
         return shaped("running", f"running attempt {n} of {cap}")
+    if job.status == "queued" and n == 0 and job.run_after > now:
+        return shaped(
+            "scheduled",
+            f"scheduled: attempt 1 of {cap} runs in {job.run_after - now:.1f} s",
+            next_run_at=job.run_after,
+        )
     if job.status == "queued" and n == 0:
         return shaped("queued", f"queued, attempt 1 of {cap} not started")
     if job.status == "queued":
