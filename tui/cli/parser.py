@@ -102,6 +102,27 @@ def build_parser() -> argparse.ArgumentParser:
     sr.add_argument("name")
     sr.add_argument("--json", action="store_true")
 
+    b = sub.add_parser(
+        "backup",
+        help="copy the SQLite database while workers run (PostgreSQL: use pg_dump)",
+        description="Copy the live SQLite database through SQLite's online backup API: one "
+        "consistent snapshot, taken while workers go on writing, checked, written to a new "
+        "owner-only file beside FILE and renamed into place.",
+    )
+    b.add_argument("file", metavar="FILE", help="where the copy goes (a new file)")
+    b.add_argument("--force", action="store_true", help="replace FILE if it exists")
+    b.add_argument("--json", action="store_true")
+
+    vac = sub.add_parser(
+        "vacuum",
+        help="give the space of deleted rows back to the disk and say how much",
+        description="Run VACUUM and report the database's size before and after. On SQLite it "
+        "needs every other connection (workers, monitors) idle for a moment: it waits up to "
+        "5 s, then says the database is in use. On PostgreSQL it vacuums the jobdeck schema's "
+        "tables while workers go on.",
+    )
+    vac.add_argument("--json", action="store_true")
+
     c = sub.add_parser("check", help="run the verification checklist on a fresh database")
     c.add_argument("--json", action="store_true")
 
