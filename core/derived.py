@@ -11,6 +11,7 @@ every module they load (dataclasses alone brings inspect, ~15 ms).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any, NamedTuple, Protocol
 
 
@@ -155,3 +156,9 @@ def compensation_state(
     if compensable and step_status == "done" and job_status == "failed":
         return "pending"
     return None
+
+
+def pruned_sentence(job_id: str, at: float) -> str:
+    """What `show` and the monitor say for the id of a job retention deleted."""
+    when = datetime.fromtimestamp(at, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    return f"job {job_id} was pruned on {when}: finished jobs past their retention are deleted."

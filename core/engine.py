@@ -10,6 +10,7 @@ import asyncio
 import hashlib
 import json
 import logging
+import math
 import random
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -34,16 +35,16 @@ from jobdeck.core.contract import (
     event_reason,
     transition,
 )
-from jobdeck.core.derived import RetryExplanation, explain
+from jobdeck.core.derived import RetryExplanation, explain, pruned_sentence
 from jobdeck.core.errors import InvalidInput, NotFound
 from jobdeck.core.gates import GateContext, first_failure
-from jobdeck.core.ids import new_id
+from jobdeck.core.ids import ID_LENGTH, new_id
 from jobdeck.core.registry import Registry
 from jobdeck.core.rerun import RerunReport, verdict
 from jobdeck.core.retry import Backoff, lost_lease
 from jobdeck.core.schedule import Schedule, run_after, tick_key
 from jobdeck.core.steps import STEP_NAME, steps_before
-from jobdeck.core.store import Change, Claimed, Page, ScheduleState, Store
+from jobdeck.core.store import Change, Claimed, Page, Pruned, Record, ScheduleState, Store
 
 log = logging.getLogger("jobdeck")
 
@@ -303,7 +304,7 @@ class Engine:
         before that one, so only that step and the ones after it run. Raises NotFound for an
         unknown job and InvalidInput for a step the original does not have.
         """
-        original = await self.store.find(job_id)
+        original = await self.get(job_id)
         job = self.prepare(
             original.kind,
             original.payload,
@@ -486,10 +487,62 @@ class Engine:
         """Queued jobs not yet due, soonest first."""
         return await self.store.scheduled(self.clock(), limit)
 
+    # -- retention -----------------------------------------------------------------------------
+    async def prune(
+        self,
+        *,
+        done_older_than: float | None = None,
+        failed_older_than: float | None = None,
+        kind: str | None = None,
+        dry_run: bool = False,
+        batch: int = 500,
+        archive: Callable[[Sequence[Record]], Sequence[str]] | None = None,
+        budget: float | None = None,
+    ) -> Pruned:
+        """Delete done jobs that finished more than `done_older_than` seconds ago and failed
+        ones past `failed_older_than` (of `kind`, if given), with their attempts, steps and
+        events, in transactions of at most `batch` jobs. Never a queued or running job.
+
+        `archive` is handed each batch's records before anything is deleted and answers the
+        ids it wrote and flushed; only those are deleted. `budget` (seconds) stops after the
+        batch that crosses it. `dry_run` deletes nothing and answers what would go.
+        Raises InvalidInput for no cutoff or a negative one, StorageError.
+        """
+        cutoffs = retention_cutoffs(self.clock(), done_older_than, failed_older_than)
+        if not 1 <= batch <= 10_000:
+            raise InvalidInput(f"a prune batch is 1 to 10000 jobs, not {batch}.")
+        if dry_run:
+            return await self.store.count_prunable(cutoffs, kind)
+        began = time.monotonic()
+        total = Pruned()
+        while budget is None or time.monotonic() - began < budget:
+            ids = await self.store.prunable(cutoffs, kind, batch)
+            if not ids:
+                break
+            if archive is not None:
+                ids = list(archive(await self.store.records(ids)))
+            done = await self.store.prune(ids, cutoffs, self.clock())
+            total += done
+            if done.jobs == 0:  # nothing that was found could go: do not look again
+                break
+            await asyncio.sleep(0)  # let the claims of this process in between batches
+        if total.jobs:
+            log.info(
+                "pruned %d jobs, %d attempts, %d events", total.jobs, total.attempts, total.events
+            )
+        return total
+
     # -- reading -------------------------------------------------------------------------------
     async def get(self, job_id: str) -> Job:
-        """The job with this id (or unique id suffix); raises NotFound."""
-        return await self.store.find(job_id)
+        """The job with this id (or unique id suffix); raises NotFound, saying so when the id
+        falls in a range retention pruned."""
+        try:
+            return await self.store.find(job_id)
+        except NotFound:
+            at = await self.store.pruned_at(job_id) if len(job_id) == ID_LENGTH else None
+            if at is None:
+                raise
+            raise NotFound(pruned_sentence(job_id, at)) from None
 
     async def counts(self) -> dict[Status, int]:
         return await self.store.counts()
@@ -502,17 +555,21 @@ class Engine:
 
     async def report(self, job_id: str) -> RerunReport | None:
         """The verdict of a rerun against its original, or None while either is live."""
-        job = await self.store.find(job_id)
+        job = await self.get(job_id)
         if job.rerun_of is None:
             raise InvalidInput(f"job {job.id} is not a rerun.")
-        return verdict(await self.store.get(job.rerun_of), job)
+        try:
+            original = await self.store.get(job.rerun_of)
+        except NotFound:
+            raise NotFound(f"the original of job {job.id} was pruned; it has no verdict.") from None
+        return verdict(original, job)
 
     async def detail(self, job_id: str) -> JobDetail:
         """The job, every attempt, its rerun lineage with verdicts, and the retry explanation."""
-        job = await self.store.find(job_id)
+        job = await self.get(job_id)
         attempts = await self.store.attempts(job.id)
         reruns = [(r, verdict(job, r)) for r in await self.store.reruns(job.id)]
-        original = await self.store.get(job.rerun_of) if job.rerun_of else None
+        original = await self._original(job)
         return JobDetail(
             job=job,
             attempts=attempts,
@@ -529,9 +586,10 @@ class Engine:
         jobs)."""
         root = job
         for _ in range(limit):
-            if root.rerun_of is None:
+            original = await self._original(root)
+            if original is None:  # the first original, or the oldest one retention left
                 break
-            root = await self.store.get(root.rerun_of)
+            root = original
         seen = 0
 
         async def grow(node: Job, parent: Job | None) -> LineageNode:
@@ -545,6 +603,15 @@ class Engine:
             return LineageNode(node, verdict(parent, node) if parent else None, children)
 
         return await grow(root, None)
+
+    async def _original(self, job: Job) -> Job | None:
+        """The job `job` reran, or None when it is no rerun or retention pruned its original."""
+        if job.rerun_of is None:
+            return None
+        try:
+            return await self.store.get(job.rerun_of)
+        except NotFound:
+            return None
 
     async def wait(self, job_id: str, *, poll: float = 0.05) -> Job:
         """Poll until the job is done or failed (wrap in asyncio.timeout to bound it)."""
@@ -565,6 +632,24 @@ class ScheduleView:
     entry: Schedule | None
     state: ScheduleState | None
     next_tick: float | None
+
+
+def retention_cutoffs(
+    now: float, done_older_than: float | None, failed_older_than: float | None
+) -> dict[Status, float]:
+    """The `updated_at` before which done and failed jobs go; raises InvalidInput for neither
+    age given, or one that is negative or not finite."""
+    ages = {Status.DONE: done_older_than, Status.FAILED: failed_older_than}
+    cutoffs = {}
+    for status, age in ages.items():
+        if age is None:
+            continue
+        if not math.isfinite(age) or age < 0:
+            raise InvalidInput(f"a retention age must be zero or more seconds, not {age:g}.")
+        cutoffs[status] = now - age
+    if not cutoffs:
+        raise InvalidInput("say how old a done or failed job must be to be pruned.")
+    return cutoffs
 
 
 def _operator_text(text: str | None) -> str | None:

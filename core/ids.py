@@ -8,6 +8,7 @@ import os
 import threading
 import time
 
+ID_LENGTH = 26  # characters in an id
 _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _RANDOM_BITS = 80
 _PAIRS = [a + b for a in _ALPHABET for b in _ALPHABET]  # every 10-bit value as two characters

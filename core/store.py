@@ -7,7 +7,7 @@ for database trouble and never leaks a driver exception.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -63,6 +63,34 @@ class ScheduleState:
     paused_reason: str | None
     changed_at: float
     last_job: Job | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Pruned:
+    """What a prune deleted (or, in a dry run, would delete): rows of each table."""
+
+    jobs: int = 0
+    attempts: int = 0
+    steps: int = 0
+    events: int = 0
+
+    def __add__(self, other: Pruned) -> Pruned:
+        return Pruned(
+            self.jobs + other.jobs,
+            self.attempts + other.attempts,
+            self.steps + other.steps,
+            self.events + other.events,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """A finished job with everything stored about it: what an archive line holds."""
+
+    job: Job
+    attempts: list[Attempt]
+    steps: list[Step]
+    events: list[Event]
 
 
 @dataclass(frozen=True, slots=True)
@@ -251,6 +279,42 @@ class Store(Protocol):
 
     async def scheduled(self, now: float, limit: int) -> list[Job]:
         """Queued jobs not yet due at `now`, soonest first."""
+        ...
+
+    # -- retention -----------------------------------------------------------------------------
+    async def prunable(
+        self, cutoffs: Mapping[Status, float], kind: str | None, limit: int
+    ) -> list[str]:
+        """Ids of done and failed jobs (of `kind`, if given) last updated before their status's
+        cutoff, those that finished first first, at most `limit`. Never a queued or running job;
+        never the job that holds the newest event (so no event cursor is ever handed out
+        twice)."""
+        ...
+
+    async def count_prunable(self, cutoffs: Mapping[Status, float], kind: str | None) -> Pruned:
+        """What pruning everything `prunable` finds would delete, without deleting it."""
+        ...
+
+    async def records(self, job_ids: Sequence[str]) -> list[Record]:
+        """Each job that still exists with its attempts, steps and events, in the given order."""
+        ...
+
+    async def prune(
+        self, job_ids: Sequence[str], cutoffs: Mapping[Status, float], now: float
+    ) -> Pruned:
+        """Delete these jobs with their attempts, steps, events, faults and schedule runs in one
+        transaction, each only if it is still finished before its status's cutoff, and record
+        the batch. Returns what was deleted."""
+        ...
+
+    async def pruned_at(self, job_id: str) -> float | None:
+        """When a prune batch whose id range holds `job_id` ran, or None: a hint that an id
+        that is not found was pruned."""
+        ...
+
+    async def take_lease(self, name: str, owner: str, now: float, seconds: float) -> bool:
+        """Hold the named lease until `now + seconds` if it is free, expired or already
+        `owner`'s; whether `owner` holds it now."""
         ...
 
     # -- wake-ups --------------------------------------------------------------------------------

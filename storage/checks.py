@@ -69,3 +69,11 @@ def dedupe(jobs: Sequence[Job], held: Mapping[str, T]) -> tuple[list[Job | T], l
         stored.append(job)
         new.append(job)
     return stored, new
+
+
+def prune_cutoffs(cutoffs: Mapping[Status, float]) -> dict[str, float]:
+    """Cutoffs keyed by status text; raises InvalidInput for a status that is not finished (a
+    queued or running job is never pruned)."""
+    if any(not Status(status).finished for status in cutoffs):
+        raise InvalidInput("only done and failed jobs can be pruned.")
+    return {Status(status).value: float(before) for status, before in cutoffs.items()}

@@ -342,3 +342,57 @@ WHERE status = 'queued' AND run_after > $1
 ORDER BY run_after, id
 LIMIT $2
 """
+
+# -- retention ---------------------------------------------------------------------------------
+
+# Jobs of one finished status updated before $2 (of kind $3, if not NULL), those finished first
+# first, at most $4. (Cursors come from an identity column here and are never reused, so no job
+# need be kept for the newest event's sake.)
+SELECT_PRUNABLE: Final = """
+SELECT id, updated_at FROM jobs
+WHERE status = $1 AND updated_at < $2 AND ($3::text IS NULL OR kind = $3)
+ORDER BY updated_at
+LIMIT $4
+"""
+# What pruning every job SELECT_PRUNABLE finds (without a limit) would delete.
+COUNT_PRUNABLE: Final = """
+SELECT count(*),
+       coalesce(sum((SELECT count(*) FROM attempts AS a WHERE a.job_id = j.id)), 0),
+       coalesce(sum((SELECT count(*) FROM steps AS s WHERE s.job_id = j.id)), 0),
+       coalesce(sum((SELECT count(*) FROM events AS e WHERE e.job_id = j.id)), 0)
+FROM jobs AS j
+WHERE j.status = $1 AND j.updated_at < $2 AND ($3::text IS NULL OR j.kind = $3)
+"""
+# The events of one job, in cursor order.
+SELECT_JOB_EVENTS: Final = f"SELECT {EVENT_COLUMNS} FROM events WHERE job_id = $1 ORDER BY cursor"
+# Of the jobs in $1, those still finished before their status's cutoff ($2 done, $3 failed),
+# locked until the prune commits.
+SELECT_STILL_PRUNABLE: Final = """
+SELECT id, status FROM jobs
+WHERE id = ANY($1::text[])
+  AND ((status = 'done' AND updated_at < $2) OR (status = 'failed' AND updated_at < $3))
+ORDER BY id
+FOR UPDATE
+"""
+_DELETE_OF_JOBS: Final = "DELETE FROM {table} WHERE job_id = ANY($1::text[])"
+# Delete what belongs to the jobs in $1, table by table, before the jobs themselves.
+DELETE_JOB_ATTEMPTS: Final = _DELETE_OF_JOBS.format(table="attempts")
+DELETE_JOB_STEPS: Final = _DELETE_OF_JOBS.format(table="steps")
+DELETE_JOB_EVENTS: Final = _DELETE_OF_JOBS.format(table="events")
+DELETE_JOB_FAULTS: Final = _DELETE_OF_JOBS.format(table="faults")
+DELETE_JOB_SCHEDULE_RUNS: Final = _DELETE_OF_JOBS.format(table="schedule_runs")
+# Delete the jobs in $1.
+DELETE_JOBS: Final = "DELETE FROM jobs WHERE id = ANY($1::text[])"
+# Record one prune batch. Values: at, jobs, oldest id, newest id.
+INSERT_PRUNE: Final = "INSERT INTO prunes (at, jobs, oldest_id, newest_id) VALUES ($1, $2, $3, $4)"
+# When the newest prune batch whose id range holds an id ran.
+SELECT_PRUNED_AT: Final = """
+SELECT at FROM prunes WHERE $1 BETWEEN oldest_id AND newest_id ORDER BY id DESC LIMIT 1
+"""
+# Hold a named lease if it is free, expired, or already the owner's. Values: name, owner,
+# until, now.
+TAKE_LEASE: Final = """
+INSERT INTO leases (name, owner, expires_at) VALUES ($1, $2, $3)
+ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at
+WHERE leases.expires_at < $4 OR leases.owner = excluded.owner
+"""

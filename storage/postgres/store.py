@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import logging
 import random
-from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 import asyncpg
@@ -29,7 +29,7 @@ from jobdeck.core.contract import (
     Step,
 )
 from jobdeck.core.errors import NotFound, StorageError
-from jobdeck.core.store import Change, Claimed, Page, ScheduleState, Store
+from jobdeck.core.store import Change, Claimed, Page, Pruned, Record, ScheduleState, Store
 from jobdeck.storage import checks, lookup
 from jobdeck.storage.postgres import queries as q
 from jobdeck.storage.postgres import tx
@@ -393,6 +393,73 @@ class PostgresStore:
     async def scheduled(self, now: float, limit: int) -> list[Job]:
         rows = await self._read(lambda conn: conn.fetch(q.SELECT_SCHEDULED, now, limit))
         return [job_from_row(tuple(row)) for row in rows]
+
+    # -- retention -------------------------------------------------------------------------------
+    async def prunable(
+        self, cutoffs: Mapping[Status, float], kind: str | None, limit: int
+    ) -> list[str]:
+        named = checks.prune_cutoffs(cutoffs)
+
+        async def read(conn: Connection) -> list[str]:
+            found: list[tuple[float, str]] = []
+            for status, before in named.items():
+                rows = await conn.fetch(q.SELECT_PRUNABLE, status, before, kind, limit)
+                found += [(row[1], row[0]) for row in rows]
+            return [job_id for _, job_id in sorted(found)[:limit]]
+
+        return await self._read(read)
+
+    async def count_prunable(self, cutoffs: Mapping[Status, float], kind: str | None) -> Pruned:
+        named = checks.prune_cutoffs(cutoffs)
+
+        async def read(conn: Connection) -> Pruned:
+            total = Pruned()
+            for status, before in named.items():
+                row = await conn.fetchrow(q.COUNT_PRUNABLE, status, before, kind)
+                total += Pruned(*(int(n) for n in row))
+            return total
+
+        return await self._read(read)
+
+    async def records(self, job_ids: Sequence[str]) -> list[Record]:
+        async def read(conn: Connection) -> list[Record]:
+            found = []
+            for job_id in job_ids:
+                job = await conn.fetchrow(q.SELECT_JOB, job_id)
+                if job is None:
+                    continue
+                attempts = await conn.fetch(q.SELECT_ATTEMPTS, job_id)
+                steps = await conn.fetch(q.SELECT_STEPS, job_id)
+                events = await conn.fetch(q.SELECT_JOB_EVENTS, job_id)
+                found.append(
+                    Record(
+                        job_from_row(tuple(job)),
+                        [attempt_from_row(tuple(row)) for row in attempts],
+                        [step_from_row(tuple(row)) for row in steps],
+                        [event_from_row(tuple(row)) for row in events],
+                    )
+                )
+            return found
+
+        return await self._read(read)
+
+    async def prune(
+        self, job_ids: Sequence[str], cutoffs: Mapping[Status, float], now: float
+    ) -> Pruned:
+        if not job_ids:
+            return Pruned()
+        named = checks.prune_cutoffs(cutoffs)
+        return Pruned(*await self._write(lambda conn: tx.prune(conn, job_ids, named, now)))
+
+    async def pruned_at(self, job_id: str) -> float | None:
+        at = await self._read(lambda conn: conn.fetchval(q.SELECT_PRUNED_AT, job_id))
+        return None if at is None else float(at)
+
+    async def take_lease(self, name: str, owner: str, now: float, seconds: float) -> bool:
+        status = await self._write(
+            lambda conn: conn.execute(q.TAKE_LEASE, name, owner, now + seconds, now)
+        )
+        return bool(status == "INSERT 0 1")
 
     # -- wake-ups --------------------------------------------------------------------------------
     async def wait_for_jobs(

@@ -279,3 +279,34 @@ async def pause_schedule(
         )
     rows = await conn.fetch(q.SELECT_SCHEDULES)
     return next(schedule_from_row(tuple(row)) for row in rows if row[0] == name)
+
+
+async def prune(
+    conn: Connection, job_ids: Sequence[str], cutoffs: Mapping[str, float], now: float
+) -> tuple[int, int, int, int]:
+    """Delete the jobs of `job_ids` still finished before their cutoff, with everything that
+    belongs to them (children first: their foreign keys are checked); (jobs, attempts, steps,
+    events) deleted."""
+    doomed = await conn.fetch(
+        q.SELECT_STILL_PRUNABLE,
+        list(job_ids),
+        cutoffs.get("done", float("-inf")),
+        cutoffs.get("failed", float("-inf")),
+    )
+    if not doomed:
+        return 0, 0, 0, 0
+    ids = [row[0] for row in doomed]
+    attempts = _deleted(await conn.execute(q.DELETE_JOB_ATTEMPTS, ids))
+    steps = _deleted(await conn.execute(q.DELETE_JOB_STEPS, ids))
+    events = _deleted(await conn.execute(q.DELETE_JOB_EVENTS, ids))
+    await conn.execute(q.DELETE_JOB_FAULTS, ids)
+    await conn.execute(q.DELETE_JOB_SCHEDULE_RUNS, ids)
+    jobs = _deleted(await conn.execute(q.DELETE_JOBS, ids))
+    await conn.execute(q.INSERT_PRUNE, now, jobs, min(ids), max(ids))
+    await append(conn, [], {status: -n for status, n in Counter(r[1] for r in doomed).items()})
+    return jobs, attempts, steps, events
+
+
+def _deleted(status: str) -> int:
+    """The row count of a `DELETE n` command status."""
+    return int(status.rsplit(" ", 1)[-1])

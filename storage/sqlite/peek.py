@@ -15,8 +15,15 @@ import sqlite3
 from collections.abc import Callable, Sequence
 from typing import Any, Final, NamedTuple, TypeVar
 
-from jobdeck.core.derived import RetryExplanation, compensation_state, explain, rerun_changes
+from jobdeck.core.derived import (
+    RetryExplanation,
+    compensation_state,
+    explain,
+    pruned_sentence,
+    rerun_changes,
+)
 from jobdeck.core.errors import NotFound, StorageError
+from jobdeck.core.ids import ID_LENGTH
 from jobdeck.storage import lookup
 from jobdeck.storage.sqlite import queries as q
 from jobdeck.storage.sqlite.errors import storage_error
@@ -219,7 +226,21 @@ class Peek:
         found = self._read(lambda conn: lookup.find_row(conn, text))
         if isinstance(found, tuple):
             return _job(found)
-        lookup.not_one(text, found)
+        try:
+            lookup.not_one(text, found)
+        except NotFound:
+            at = self._pruned_at(text) if len(text) == ID_LENGTH else None
+            if at is None:
+                raise
+            raise NotFound(pruned_sentence(text, at)) from None
+
+    def _pruned_at(self, job_id: str) -> float | None:
+        """SqliteStore.pruned_at (None on a file from before retention existed)."""
+        try:
+            rows = self._rows(q.SELECT_PRUNED_AT, (job_id,))
+        except StorageError:
+            return None
+        return None if not rows else float(rows[0][0])
 
     def attempts(self, job_id: str) -> list[Attempt]:
         return [_attempt(row) for row in self._rows(q.SELECT_ATTEMPTS, (job_id,))]
@@ -247,7 +268,10 @@ class Peek:
         for _ in range(limit):
             if root.rerun_of is None:
                 break
-            root = self.get(root.rerun_of)
+            try:
+                root = self.get(root.rerun_of)
+            except NotFound:  # retention pruned the original: the tree starts here
+                break
         seen = 0
 
         def grow(node: Job, parent: Job | None) -> Lineage:

@@ -297,3 +297,69 @@ LIMIT ?
 """
 # When the earliest queued job becomes due (NULL when none is queued).
 NEXT_READY: Final = "SELECT min(run_after) FROM jobs INDEXED BY jobs_ready WHERE status = 'queued'"
+
+# -- retention ---------------------------------------------------------------------------------
+
+# The job that holds the newest event: a prune keeps it, so the largest cursor never goes away
+# and the next event never reuses a cursor (the cursor is a plain rowid since schema 4).
+NEWEST_EVENT_JOB: Final = "SELECT job_id FROM events ORDER BY cursor DESC LIMIT 1"
+_PRUNABLE: Final = """
+SELECT id, updated_at FROM jobs INDEXED BY jobs_finished
+WHERE status = '{status}' AND status IN ('done', 'failed') AND updated_at < :before
+  AND (:kind IS NULL OR kind = :kind)
+  AND id IS NOT :keep
+ORDER BY updated_at
+LIMIT :limit
+"""
+_COUNT_PRUNABLE: Final = """
+SELECT count(*),
+       coalesce(sum((SELECT count(*) FROM attempts AS a WHERE a.job_id = j.id)), 0),
+       coalesce(sum((SELECT count(*) FROM steps AS s WHERE s.job_id = j.id)), 0),
+       coalesce(sum((SELECT count(*) FROM events AS e WHERE e.job_id = j.id)), 0)
+FROM jobs AS j INDEXED BY jobs_finished
+WHERE j.status = '{status}' AND j.status IN ('done', 'failed') AND j.updated_at < :before
+  AND (:kind IS NULL OR j.kind = :kind)
+  AND j.id IS NOT :keep
+"""
+# Per finished status (the IN repeats the partial index's own WHERE: SQLite uses the index only
+# for a query that names it): jobs updated before :before (of :kind), the first finished first...
+SELECT_PRUNABLE: Final = {s: _PRUNABLE.format(status=s) for s in ("done", "failed")}
+# ... and what pruning all of them (without a limit) would delete.
+COUNT_PRUNABLE: Final = {s: _COUNT_PRUNABLE.format(status=s) for s in ("done", "failed")}
+# The events of one job, in cursor order.
+SELECT_JOB_EVENTS: Final = (
+    f"SELECT {EVENT_COLUMNS} FROM events INDEXED BY events_job WHERE job_id = ? ORDER BY cursor"
+)
+# Of the jobs in :ids (a JSON array), those still finished before their status's cutoff.
+SELECT_STILL_PRUNABLE: Final = """
+SELECT id, status FROM jobs
+WHERE id IN (SELECT value FROM json_each(:ids))
+  AND ((status = 'done' AND updated_at < :done_before)
+       OR (status = 'failed' AND updated_at < :failed_before))
+  AND id IS NOT :keep
+"""
+_DELETE_OF_JOBS: Final = "DELETE FROM {table} WHERE job_id IN (SELECT value FROM json_each(:ids))"
+# Delete what belongs to the jobs in :ids (a JSON array), table by table.
+DELETE_JOB_ATTEMPTS: Final = _DELETE_OF_JOBS.format(table="attempts")
+DELETE_JOB_STEPS: Final = _DELETE_OF_JOBS.format(table="steps")
+DELETE_JOB_EVENTS: Final = _DELETE_OF_JOBS.format(table="events")
+DELETE_JOB_FAULTS: Final = _DELETE_OF_JOBS.format(table="faults")
+DELETE_JOB_SCHEDULE_RUNS: Final = _DELETE_OF_JOBS.format(table="schedule_runs")
+# Delete the jobs in :ids (a JSON array).
+DELETE_JOBS: Final = "DELETE FROM jobs WHERE id IN (SELECT value FROM json_each(:ids))"
+# Record one prune batch. Values: at, jobs, oldest id, newest id.
+INSERT_PRUNE: Final = "INSERT INTO prunes (at, jobs, oldest_id, newest_id) VALUES (?, ?, ?, ?)"
+# When the newest prune batch whose id range holds an id ran.
+SELECT_PRUNED_AT: Final = """
+SELECT at FROM prunes WHERE ? BETWEEN oldest_id AND newest_id ORDER BY id DESC LIMIT 1
+"""
+# Hold a named lease if it is free, expired, or already the owner's.
+TAKE_LEASE: Final = """
+INSERT INTO leases (name, owner, expires_at) VALUES (:name, :owner, :until)
+ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at
+WHERE leases.expires_at < :now OR leases.owner = excluded.owner
+"""
+# Connection setting around a prune: a rerun may outlive its original, whose id its rerun_of
+# keeps (schema 1 declared that column a foreign key; PostgreSQL dropped it in its schema 3).
+FOREIGN_KEYS_OFF: Final = "PRAGMA foreign_keys = OFF"
+FOREIGN_KEYS_ON: Final = "PRAGMA foreign_keys = ON"

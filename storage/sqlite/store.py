@@ -12,7 +12,7 @@ import logging
 import random
 import sqlite3
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import partial
 from typing import TYPE_CHECKING, Final, TypeVar
 
@@ -29,7 +29,7 @@ from jobdeck.core.contract import (
     Step,
 )
 from jobdeck.core.errors import InvalidInput, NotFound, StorageError
-from jobdeck.core.store import Change, Claimed, Page, ScheduleState, Store
+from jobdeck.core.store import Change, Claimed, Page, Pruned, Record, ScheduleState, Store
 from jobdeck.storage import checks, lookup
 from jobdeck.storage.rows import (
     Row,
@@ -154,13 +154,17 @@ class SqliteStore:
                 await asyncio.sleep(0.02 * 2**retry * random.uniform(0.5, 1.5))
         raise AssertionError("unreachable")
 
-    async def _write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
-        """Run `fn` inside one write transaction (see `_run` for the retries)."""
+    async def _write(
+        self, fn: Callable[[sqlite3.Connection], T], *, foreign_keys: bool = True
+    ) -> T:
+        """Run `fn` inside one write transaction (see `_run` for the retries); a prune runs
+        with foreign keys unchecked (see `tx.without_foreign_keys`)."""
         if self.read_only:
             raise StorageError(
                 f"the database {self.path} is open read-only; open it writable to change it."
             )
-        result = await self._run(partial(tx.in_transaction, fn, wait=self._lock_wait))
+        body = tx.in_transaction if foreign_keys else tx.without_foreign_keys
+        result = await self._run(partial(body, fn, wait=self._lock_wait))
         if self._checkpoints is not None:
             self._checkpoints.wrote()
         return result
@@ -398,6 +402,45 @@ class SqliteStore:
             lambda conn: conn.execute(q.SELECT_SCHEDULED, (now, limit)).fetchall()
         )
         return [job_from_row(row) for row in rows]
+
+    # -- retention -------------------------------------------------------------------------------
+    async def prunable(
+        self, cutoffs: Mapping[Status, float], kind: str | None, limit: int
+    ) -> list[str]:
+        body = partial(tx.prunable, cutoffs=checks.prune_cutoffs(cutoffs), kind=kind, limit=limit)
+        return await self._run(body)
+
+    async def count_prunable(self, cutoffs: Mapping[Status, float], kind: str | None) -> Pruned:
+        body = partial(tx.count_prunable, cutoffs=checks.prune_cutoffs(cutoffs), kind=kind)
+        return Pruned(*await self._run(body))
+
+    async def records(self, job_ids: Sequence[str]) -> list[Record]:
+        rows = await self._run(partial(tx.records, job_ids=job_ids))
+        return [
+            Record(
+                job_from_row(job),
+                [attempt_from_row(row) for row in attempts],
+                [steps_sql.step_from_row(row) for row in steps],
+                [event_from_row(row) for row in events],
+            )
+            for job, attempts, steps, events in rows
+        ]
+
+    async def prune(
+        self, job_ids: Sequence[str], cutoffs: Mapping[Status, float], now: float
+    ) -> Pruned:
+        if not job_ids:
+            return Pruned()
+        body = partial(tx.prune, job_ids=job_ids, cutoffs=checks.prune_cutoffs(cutoffs), now=now)
+        return Pruned(*await self._write(body, foreign_keys=False))
+
+    async def pruned_at(self, job_id: str) -> float | None:
+        row = await self._run(lambda conn: conn.execute(q.SELECT_PRUNED_AT, (job_id,)).fetchone())
+        return None if row is None else float(row[0])
+
+    async def take_lease(self, name: str, owner: str, now: float, seconds: float) -> bool:
+        body = partial(tx.take_lease, name=name, owner=owner, now=now, seconds=seconds)
+        return await self._write(body)
 
     # -- wake-ups --------------------------------------------------------------------------------
     async def wait_for_jobs(

@@ -48,6 +48,18 @@ def in_transaction(
     return result
 
 
+def without_foreign_keys(
+    fn: Callable[[sqlite3.Connection], T], conn: sqlite3.Connection, *, wait: float = 0.0
+) -> T:
+    """`in_transaction(fn)` with foreign keys unchecked: the pragma only changes outside a
+    transaction, and every write runs on this one connection's thread, one after another."""
+    conn.execute(q.FOREIGN_KEYS_OFF)
+    try:
+        return in_transaction(fn, conn, wait=wait)
+    finally:
+        conn.execute(q.FOREIGN_KEYS_ON)
+
+
 def begin_write(conn: sqlite3.Connection, wait: float) -> None:
     """Take the write lock, asking again every fraction of a millisecond for up to `wait`
     seconds while another connection holds it.
@@ -262,3 +274,84 @@ def pause_schedule(
         )
     row: Row = next(r for r in conn.execute(q.SELECT_SCHEDULES) if r[0] == name)
     return row
+
+
+def prunable(
+    conn: sqlite3.Connection, *, cutoffs: Mapping[str, float], kind: str | None, limit: int
+) -> list[str]:
+    keep = newest_event_job(conn)
+    found: list[tuple[float, str]] = []
+    for status, before in cutoffs.items():
+        params = {"before": before, "kind": kind, "keep": keep, "limit": limit}
+        found += [(at, job_id) for job_id, at in conn.execute(q.SELECT_PRUNABLE[status], params)]
+    return [job_id for _, job_id in sorted(found)[:limit]]
+
+
+def count_prunable(
+    conn: sqlite3.Connection, *, cutoffs: Mapping[str, float], kind: str | None
+) -> tuple[int, int, int, int]:
+    keep = newest_event_job(conn)
+    totals = [0, 0, 0, 0]
+    for status, before in cutoffs.items():
+        params = {"before": before, "kind": kind, "keep": keep}
+        row = conn.execute(q.COUNT_PRUNABLE[status], params).fetchone()
+        totals = [t + int(n) for t, n in zip(totals, row, strict=True)]
+    return totals[0], totals[1], totals[2], totals[3]
+
+
+def newest_event_job(conn: sqlite3.Connection) -> str | None:
+    row = conn.execute(q.NEWEST_EVENT_JOB).fetchone()
+    return None if row is None else str(row[0])
+
+
+def records(
+    conn: sqlite3.Connection, *, job_ids: Sequence[str]
+) -> list[tuple[Row, list[Row], list[Row], list[Row]]]:
+    found = []
+    for job_id in job_ids:
+        job = conn.execute(q.SELECT_JOB, (job_id,)).fetchone()
+        if job is None:
+            continue
+        found.append(
+            (
+                job,
+                conn.execute(q.SELECT_ATTEMPTS, (job_id,)).fetchall(),
+                conn.execute(q.SELECT_STEPS, (job_id,)).fetchall(),
+                conn.execute(q.SELECT_JOB_EVENTS, (job_id,)).fetchall(),
+            )
+        )
+    return found
+
+
+def prune(
+    conn: sqlite3.Connection, *, job_ids: Sequence[str], cutoffs: Mapping[str, float], now: float
+) -> tuple[int, int, int, int]:
+    """Delete the jobs of `job_ids` still finished before their cutoff, with everything that
+    belongs to them; (jobs, attempts, steps, events) deleted."""
+    params = {
+        "ids": encode_json(list(job_ids)),
+        "done_before": cutoffs.get("done", float("-inf")),
+        "failed_before": cutoffs.get("failed", float("-inf")),
+        "keep": newest_event_job(conn),
+    }
+    doomed = conn.execute(q.SELECT_STILL_PRUNABLE, params).fetchall()
+    if not doomed:
+        return 0, 0, 0, 0
+    ids = {"ids": encode_json([job_id for job_id, _ in doomed])}
+    attempts = conn.execute(q.DELETE_JOB_ATTEMPTS, ids).rowcount
+    steps = conn.execute(q.DELETE_JOB_STEPS, ids).rowcount
+    events = conn.execute(q.DELETE_JOB_EVENTS, ids).rowcount
+    conn.execute(q.DELETE_JOB_FAULTS, ids)
+    conn.execute(q.DELETE_JOB_SCHEDULE_RUNS, ids)
+    jobs = conn.execute(q.DELETE_JOBS, ids).rowcount
+    count(conn, {status: -n for status, n in Counter(s for _, s in doomed).items()})
+    names = sorted(job_id for job_id, _ in doomed)
+    conn.execute(q.INSERT_PRUNE, (now, jobs, names[0], names[-1]))
+    return jobs, attempts, steps, events
+
+
+def take_lease(
+    conn: sqlite3.Connection, *, name: str, owner: str, now: float, seconds: float
+) -> bool:
+    params = {"name": name, "owner": owner, "until": now + seconds, "now": now}
+    return conn.execute(q.TAKE_LEASE, params).rowcount == 1

@@ -100,7 +100,7 @@ def test_no_sql_statement_is_built_from_runtime_text() -> None:
     never an f-string, a concatenation or a %-format; a `.format()` fills in integers only; and
     the constants' own f-strings interpolate only other constants."""
     problems = []
-    for path in sorted((REPO / "storage").glob("*.py")):
+    for path in sorted((REPO / "storage").rglob("*.py")):
         tree = ast.parse(path.read_text())
         where = path.relative_to(REPO)
         for node in ast.walk(tree):
@@ -254,6 +254,7 @@ READS = {
     "close", "get", "find", "attempts", "reruns", "counts", "page", "failure_groups",
     "failed_with", "events", "last_cursor", "faults", "workers_alive", "steps", "expired",
     "wait_for_jobs", "notifies", "schedules", "schedule_jobs", "scheduled",
+    "prunable", "count_prunable", "records", "pruned_at",
 }  # fmt: skip
 
 
@@ -285,6 +286,8 @@ def write_calls(job: Any, running: Any) -> dict[str, Any]:
             "n", 1.0, [(60.0, job.model_copy(update={"id": "01" + "T" * 24}))]
         ),
         "pause_schedule": lambda s: s.pause_schedule("n", paused=True, reason=None, now=1.0),
+        "prune": lambda s: s.prune([job.id], {Status.DONE: 1e12, Status.FAILED: 1e12}, 1.0),
+        "take_lease": lambda s: s.take_lease("retention", "w", 1.0, 60.0),
     }
 
 
