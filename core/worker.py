@@ -36,6 +36,8 @@ from jobdeck.core.contract import (
 from jobdeck.core.engine import Engine, log_transition
 from jobdeck.core.errors import JobdeckError
 from jobdeck.core.registry import Kind
+from jobdeck.core.retention import DEFAULT as DEFAULT_RETENTION
+from jobdeck.core.retention import Retainer, Retention
 from jobdeck.core.retry import (
     DEFAULT_POLICY,
     Backoff,
@@ -96,6 +98,8 @@ class Worker:
     `lease` is the lease length in seconds; heartbeats renew it every third of it. With `burst`
     the worker returns once nothing is queued or running. `grace` bounds how long shutdown waits
     for running handlers before it cancels them and releases their jobs back to the queue.
+    `retention` says which finished jobs the worker prunes while it holds the retention lease
+    (see `jobdeck.core.retention`); a burst worker never prunes.
     """
 
     def __init__(
@@ -109,6 +113,7 @@ class Worker:
         name: str | None = None,
         poll: float = 0.05,
         grace: float = 10.0,
+        retention: Retention = DEFAULT_RETENTION,
     ) -> None:
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
@@ -127,6 +132,7 @@ class Worker:
         self.poll = poll
         self.grace = grace
         self.stats = WorkerStats()
+        self.retainer = Retainer(engine, self.name, retention)
         self._running: dict[str, asyncio.Task[None]] = {}
         self._finished: asyncio.Queue[Change] = asyncio.Queue()
         self._slot_free = asyncio.Event()
@@ -139,12 +145,18 @@ class Worker:
         await self.store.touch_worker(self.name, self.engine.clock())
         await self.ticker.start()
         beat = asyncio.create_task(self._heartbeat(stop), name="jobdeck-heartbeat")
+        background = [beat]
+        if not self.burst and not self.retainer.retention.off:
+            retain = self.retainer.run(stop)
+            background.append(asyncio.create_task(retain, name="jobdeck-retention"))
         try:
             await self._claim_loop(stop)
         finally:
+            for task in background[1:]:  # a prune round under way is not worth waiting for
+                task.cancel()
             await self._drain()
             beat.cancel()
-            await asyncio.gather(beat, return_exceptions=True)
+            await asyncio.gather(*background, return_exceptions=True)
             await self._flush_all()
             try:
                 await self.store.forget_worker(self.name)

@@ -1,0 +1,94 @@
+"""Automatic retention: a worker that holds the retention lease prunes finished jobs past their
+age now and then, in small transactions, so the database stops growing on its own.
+
+Every long-running worker tries the lease each round; the one that holds it prunes for at most
+`budget` seconds, a batch of jobs per transaction, and keeps the lease by taking it again the
+next round. When it stops, the lease runs out (two rounds) and another worker takes it over.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from contextlib import suppress
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from jobdeck.core.errors import JobdeckError
+from jobdeck.core.store import Pruned
+
+if TYPE_CHECKING:
+    from jobdeck.core.engine import Engine
+
+log = logging.getLogger("jobdeck.retention")
+
+DAY = 86_400.0
+LEASE = "retention"
+# Jobs deleted per transaction. On a SQLite file of 100,000 finished jobs one batch of 100 took
+# 2-3 ms (at most 4.5 ms) and one of 500 took 8 ms with outliers past 50 ms; a claim waits for
+# at most one batch, so 100.
+BATCH = 100
+
+
+@dataclass(frozen=True, slots=True)
+class Retention:
+    """How old a done or failed job gets before a worker prunes it (None: kept forever), how
+    often the worker tries (`every` seconds), and how much one round may do: `batch` jobs per
+    transaction for at most `budget` seconds."""
+
+    done: float | None = 7 * DAY
+    failed: float | None = 30 * DAY
+    every: float = 60.0
+    batch: int = BATCH
+    budget: float = 1.0
+
+    @property
+    def off(self) -> bool:
+        """Whether nothing is ever pruned."""
+        return self.done is None and self.failed is None
+
+
+DEFAULT = Retention()
+OFF = Retention(done=None, failed=None)
+
+
+class Retainer:
+    """One worker's part in automatic retention (see the module's text)."""
+
+    def __init__(self, engine: Engine, owner: str, retention: Retention) -> None:
+        self.engine = engine
+        self.owner = owner
+        self.retention = retention
+        self.pruned = Pruned()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """A round now and every `every` seconds until `stop` is set."""
+        while not stop.is_set():
+            await self.round()
+            with suppress(TimeoutError):  # the round's wait is over; stop was not set
+                await asyncio.wait_for(stop.wait(), self.retention.every)
+
+    async def round(self) -> Pruned | None:
+        """Take the lease and prune for at most the budget; what was pruned, or None when
+        another worker holds the lease or the round failed (logged once, tried next round)."""
+        r = self.retention
+        try:
+            held = await self.engine.store.take_lease(
+                LEASE, self.owner, self.engine.clock(), 2 * r.every
+            )
+            if not held:
+                return None
+            done = await self.engine.prune(
+                done_older_than=r.done,
+                failed_older_than=r.failed,
+                batch=r.batch,
+                budget=r.budget,
+            )
+        except JobdeckError as err:
+            log.warning("retention round failed (%s); trying again in %g s", err, r.every)
+            return None
+        self.pruned += done
+        return done
+
+
+__all__ = ["DEFAULT", "OFF", "Retainer", "Retention"]
