@@ -14,7 +14,7 @@ import math
 import random
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -134,11 +134,13 @@ def _check_text(text: str) -> None:
 
 @dataclass(frozen=True)
 class LineageNode:
-    """A job in a rerun tree, its verdict against its parent, and its own reruns."""
+    """A job in a rerun tree, its verdict against its parent, and its own reruns.
+    `original_pruned` is set on the root only: it is a rerun whose original retention pruned."""
 
     job: Job
     verdict: RerunReport | None
     reruns: list[LineageNode] = field(default_factory=list)
+    original_pruned: bool = False
 
 
 @dataclass(frozen=True)
@@ -584,10 +586,13 @@ class Engine:
     async def lineage(self, job: Job, *, limit: int = 200) -> LineageNode:
         """The rerun tree that `job` belongs to, from its first original down (at most `limit`
         jobs)."""
-        root = job
+        root, pruned = job, False
         for _ in range(limit):
+            if root.rerun_of is None:
+                break
             original = await self._original(root)
-            if original is None:  # the first original, or the oldest one retention left
+            if original is None:  # the oldest original retention left
+                pruned = True
                 break
             root = original
         seen = 0
@@ -602,7 +607,8 @@ class Engine:
                 children.append(await grow(child, node))
             return LineageNode(node, verdict(parent, node) if parent else None, children)
 
-        return await grow(root, None)
+        tree = await grow(root, None)
+        return replace(tree, original_pruned=True) if pruned else tree
 
     async def _original(self, job: Job) -> Job | None:
         """The job `job` reran, or None when it is no rerun or retention pruned its original."""

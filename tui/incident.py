@@ -25,7 +25,8 @@ def incident_markdown(detail: JobDetail, db: str) -> str:
         f"- created: {utc(job.created_at)}; updated: {utc(job.updated_at)}",
     ]
     if job.rerun_of:
-        lines.append(f"- rerun of: `{job.rerun_of}`")
+        gone = " (original pruned)" if detail.original is None else ""
+        lines.append(f"- rerun of: `{job.rerun_of}`{gone}")
     lines += ["", "## Reason", ""]
     reason = job.reason
     if reason is None:

@@ -144,12 +144,15 @@ def retry_json(r: Retry) -> dict[str, Any]:
 
 
 def lineage_json(node: Lineage) -> dict[str, Any]:
-    return {
+    """A rerun tree; its root says `"original_pruned": true` when retention pruned the job
+    it reran (the key is absent otherwise)."""
+    shaped = {
         "id": node.job.id,
         "status": str(node.job.status),
         "verdict": str(node.verdict.verdict) if node.verdict else None,
         "reruns": [lineage_json(child) for child in node.reruns],
     }
+    return shaped | {"original_pruned": True} if node.original_pruned else shaped
 
 
 def detail_json(d: Detail) -> dict[str, Any]:
@@ -166,6 +169,8 @@ def lineage_lines(node: Lineage, focus: str, depth: int = 0) -> list[str]:
     """The rerun tree as indented lines, the job being shown marked with an arrow."""
     mark = "→" if node.job.id == focus else " "
     verdict = f"  {node.verdict.verdict}" if node.verdict else ""
+    if node.original_pruned:
+        verdict = f"  original pruned ({node.job.rerun_of})"
     line = f"  {mark} {'  ' * depth}{node.job.id}  {node.job.status}{verdict}"
     out = [line]
     for child in node.reruns:
@@ -184,9 +189,10 @@ def detail_text(d: Detail) -> str:
             undo = f"  compensation {comp['status']} ({comp['attempts']} tries)" if comp else ""
             why = f"  {reason_line(step.reason)}" if step.reason else ""
             lines.append(f"  {step.name:<12} {step.status:<6} attempt {step.attempt}{undo}{why}")
-    if d.lineage and (d.lineage.reruns or d.lineage.job.id != d.job.id):
+    root = d.lineage
+    if root and (root.reruns or root.job.id != d.job.id or root.original_pruned):
         lines.append("lineage")
-        lines += lineage_lines(d.lineage, d.job.id)
+        lines += lineage_lines(root, d.job.id)
     return "\n".join(lines)
 
 

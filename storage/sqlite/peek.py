@@ -121,11 +121,13 @@ class Report(NamedTuple):
 
 
 class Lineage(NamedTuple):
-    """engine.LineageNode: a job in a rerun tree, its verdict against its parent, its reruns."""
+    """engine.LineageNode: a job in a rerun tree, its verdict against its parent, its reruns,
+    and (the root only) whether it is a rerun whose original retention pruned."""
 
     job: Job
     verdict: Report | None
     reruns: list[Lineage]
+    original_pruned: bool = False
 
 
 class Detail(NamedTuple):
@@ -264,13 +266,14 @@ class Peek:
     def lineage(self, job: Job, *, limit: int = LINEAGE_LIMIT) -> Lineage:
         """Engine.lineage: the rerun tree `job` belongs to, from its first original down (at
         most `limit` jobs)."""
-        root = job
+        root, pruned = job, False
         for _ in range(limit):
             if root.rerun_of is None:
                 break
             try:
                 root = self.get(root.rerun_of)
             except NotFound:  # retention pruned the original: the tree starts here
+                pruned = True
                 break
         seen = 0
 
@@ -284,7 +287,8 @@ class Peek:
                 children.append(grow(child, node))
             return Lineage(node, _verdict(parent, node) if parent else None, children)
 
-        return grow(root, None)
+        tree = grow(root, None)
+        return tree._replace(original_pruned=True) if pruned else tree
 
 
 def _verdict(original: Job, rerun: Job) -> Report | None:

@@ -114,7 +114,8 @@ class DetailScreen(Screen[None]):
         ]
         if detail.steps:
             left.append(StepsView(detail.steps, job))
-        left.append(LineageView(detail.original, detail.reruns))
+        pruned = job.rerun_of if detail.original is None else None  # retention took it
+        left.append(LineageView(detail.original, detail.reruns, pruned))
         await self._replace("#detail-left", left)
         await self._replace("#detail-right", [ContractView(job, now)])
 
