@@ -16,7 +16,7 @@ import sys
 from collections.abc import Callable, Sequence
 from contextlib import suppress
 
-from jobdeck.tui.cli import jobs, maintenance, monitor, schedules, system
+from jobdeck.tui.cli import jobs, maintenance, monitor, retention, schedules, system
 from jobdeck.tui.cli.inputs import check_text
 from jobdeck.tui.cli.parser import build_parser, printable
 
@@ -34,6 +34,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "events": system.cmd_events,
     "backup": maintenance.cmd_backup,
     "vacuum": maintenance.cmd_vacuum,
+    "prune": retention.cmd_prune,
     "check": system.cmd_check,
     "demo": monitor.cmd_demo,
     "tui": monitor.cmd_tui,

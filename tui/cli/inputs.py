@@ -8,7 +8,10 @@ import json
 import math
 import re
 import sys
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
+
+if TYPE_CHECKING:
+    from jobdeck.core.retention import Retention
 
 MAX_INT_DIGITS = 4000  # below Python's own int-parsing limit (4300 digits)
 
@@ -29,7 +32,8 @@ def check_text(args: argparse.Namespace) -> None:
                 text.encode("utf-8")
             except UnicodeEncodeError:
                 positional = (args.command, name) in _POSITIONAL
-                shown = name.upper() if positional else _OPTIONS.get(name, f"--{name}")
+                flag = _OPTIONS.get(name, f"--{name.replace('_', '-')}")
+                shown = name.upper() if positional else flag
                 raise InvalidInput(f"the {shown} argument is not valid UTF-8 text.") from None
 
 
@@ -42,6 +46,7 @@ _POSITIONAL = frozenset(
         ("rerun", "id"),
         ("fail", "id"),
         ("schedules", "name"),
+        ("backup", "file"),
     }
 )
 _OPTIONS = {
@@ -228,3 +233,48 @@ def when(args: argparse.Namespace) -> tuple[float | None, float | None]:
     run_at = instant(args.run_at, "--at") if args.run_at is not None else None
     delay = duration(args.delay, "--in") if args.delay is not None else None
     return run_at, delay
+
+
+def ages(args: argparse.Namespace) -> tuple[float | None, float | None]:
+    """The (done, failed) ages of `prune` from `--done-older-than` / `--failed-older-than`;
+    raises InvalidInput when neither is given or one is not a duration."""
+    from jobdeck.core.errors import InvalidInput
+
+    done = _age(args.done_older_than, "--done-older-than")
+    failed = _age(args.failed_older_than, "--failed-older-than")
+    if done is None and failed is None:
+        raise InvalidInput(
+            "say which jobs to prune: --done-older-than AGE, --failed-older-than AGE, or both."
+        )
+    return done, failed
+
+
+def _age(text: str | None, flag: str) -> float | None:
+    return None if text is None else duration(text, flag)
+
+
+def retention(text: str) -> Retention:
+    """The `worker --retention` value: `off`, or `done=AGE,failed=AGE` where AGE is a duration
+    or `off` and a status left out keeps its default; raises InvalidInput for anything else."""
+    from dataclasses import replace
+
+    from jobdeck.core.errors import InvalidInput
+    from jobdeck.core.retention import DEFAULT, OFF
+
+    spoken = text.strip().lower()
+    if spoken == "off":
+        return OFF
+    given: dict[str, float | None] = {}
+    for part in spoken.split(","):
+        name, equals, value = (p.strip() for p in part.partition("="))
+        if name not in ("done", "failed") or not equals:
+            raise InvalidInput(
+                "--retention wants off, or done=AGE,failed=AGE (AGE such as 7d, or off), "
+                f"not {text!r}."
+            )
+        if name in given:
+            raise InvalidInput(f"--retention names {name} twice: {text!r}.")
+        given[name] = None if value == "off" else duration(value, f"--retention {name}")
+    return replace(
+        DEFAULT, done=given.get("done", DEFAULT.done), failed=given.get("failed", DEFAULT.failed)
+    )

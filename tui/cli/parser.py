@@ -4,12 +4,20 @@ command modules beside this one."""
 from __future__ import annotations
 
 import argparse
-from typing import NoReturn
+import re
+from typing import Any, NoReturn
 
 EXIT_USAGE = 2
 
 
 class _Parser(argparse.ArgumentParser):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # A value that starts with a minus and a digit (`--done-older-than -1d`) is a value to
+        # refuse with its own sentence, not an unknown option (as argparse does from 3.13 on):
+        # no jobdeck flag looks like that.
+        self._negative_number_matcher = re.compile(r"^-\.?\d")
+
     def error(self, message: str) -> NoReturn:
         # The message may quote a stray argument holding a line break: keep it one line.
         self.exit(EXIT_USAGE, f"jobdeck: {printable(message)} (see --help).\n")
@@ -53,6 +61,13 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument("--burst", action="store_true", help="exit when nothing is queued or running")
     w.add_argument("--lease", type=float, default=30.0, help="lease length in seconds")
     w.add_argument("--kind", action="append", default=[], help="only run these kinds")
+    w.add_argument(
+        "--retention",
+        metavar="done=AGE,failed=AGE|off",
+        help="prune finished jobs older than these ages while this worker holds the retention "
+        "lease (default done=7d,failed=30d; a status left out keeps its default, AGE may be off; "
+        "off: never prune); a --burst worker never prunes",
+    )
 
     st = sub.add_parser("status", help="jobs per status")
     st.add_argument("--json", action="store_true")
@@ -112,6 +127,27 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("file", metavar="FILE", help="where the copy goes (a new file)")
     b.add_argument("--force", action="store_true", help="replace FILE if it exists")
     b.add_argument("--json", action="store_true")
+
+    pr = sub.add_parser(
+        "prune",
+        help="delete finished jobs past an age, with their attempts, steps and events",
+        description="Delete done jobs that finished more than --done-older-than ago and failed "
+        "ones past --failed-older-than, with their attempts, steps and events, a small "
+        "transaction at a time while workers go on. Never a queued or running job. A rerun "
+        "outlives its pruned original; `show` of a pruned id says it was pruned.",
+    )
+    pr.add_argument("--done-older-than", metavar="AGE", help="such as 7d, 12h or 1h30m")
+    pr.add_argument("--failed-older-than", metavar="AGE", help="such as 30d")
+    pr.add_argument("--kind", help="only jobs of this kind")
+    pr.add_argument(
+        "--archive",
+        metavar="FILE",
+        help="first append each pruned job, with its attempts, steps and events, as one JSON "
+        "line to FILE: a missing FILE is created owner-only (0600), an existing one is appended "
+        "to and keeps its mode; only what was written and synced to disk is deleted",
+    )
+    pr.add_argument("--dry-run", action="store_true", help="say what would go; delete nothing")
+    pr.add_argument("--json", action="store_true")
 
     vac = sub.add_parser(
         "vacuum",

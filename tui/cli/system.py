@@ -11,6 +11,7 @@ import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from jobdeck.tui.cli.inputs import retention
 from jobdeck.tui.cli.run import open_peek, run_engine, sqlite_file
 
 if TYPE_CHECKING:
@@ -24,12 +25,14 @@ FOLLOW_POLL = 0.25  # seconds between reads of the log with --follow
 
 def cmd_worker(args: argparse.Namespace) -> int:
     from jobdeck.core.errors import InvalidInput
+    from jobdeck.core.retention import DEFAULT
     from jobdeck.core.worker import Worker
 
     if not 1 <= args.concurrency <= 10_000:
         raise InvalidInput(f"--concurrency must be between 1 and 10000, not {args.concurrency}.")
     if not 1 <= args.lease <= 86_400:
         raise InvalidInput(f"--lease must be between 1 and 86400 seconds, not {args.lease:g}.")
+    keep = DEFAULT if args.retention is None else retention(args.retention)
 
     async def body(engine: Engine) -> int:
         worker = Worker(
@@ -38,6 +41,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
             lease=args.lease,
             burst=args.burst,
             kinds=args.kind,
+            retention=keep,
         )
         import asyncio
         import signal
