@@ -41,6 +41,7 @@ from jobdeck.core.gates import GateContext, first_failure
 from jobdeck.core.ids import ID_LENGTH, new_id
 from jobdeck.core.registry import Registry
 from jobdeck.core.rerun import RerunReport, verdict
+from jobdeck.core.retention import BATCH as PRUNE_BATCH
 from jobdeck.core.retry import Backoff, lost_lease
 from jobdeck.core.schedule import Schedule, run_after, tick_key
 from jobdeck.core.steps import STEP_NAME, steps_before
@@ -497,7 +498,7 @@ class Engine:
         failed_older_than: float | None = None,
         kind: str | None = None,
         dry_run: bool = False,
-        batch: int = 500,
+        batch: int = PRUNE_BATCH,
         archive: Callable[[Sequence[Record]], Sequence[str]] | None = None,
         budget: float | None = None,
     ) -> Pruned:
