@@ -202,6 +202,15 @@ def test_the_archive_holds_one_line_per_pruned_job_in_an_owner_only_file(
     assert isinstance(transfer["job"]["created_at"], float)  # as stored, not rounded to ms
 
 
+def test_a_prune_that_finds_nothing_leaves_an_empty_owner_only_archive(
+    aged: Aged, tmp_path: Path
+) -> None:
+    archive = tmp_path / "nothing.jsonl"
+    ran = jobdeck(aged.db, "prune", "--done-older-than", "30d", "--archive", str(archive))
+    assert ran.lines == [f"pruned 0 jobs (0 attempts, 0 steps, 0 events), archived to {archive}"]
+    assert archive.read_bytes() == b"" and mode(archive) == 0o600
+
+
 def test_a_second_prune_appends_to_the_archive_after_a_cut_off_line(
     aged: Aged, tmp_path: Path
 ) -> None:

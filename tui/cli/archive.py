@@ -78,7 +78,7 @@ class Archive:
         try:
             archive._prepare()
         except BaseException:
-            archive.close()
+            archive.close(failed=True)
             raise
         return archive
 
@@ -121,19 +121,20 @@ class Archive:
             view = view[os.write(self._fd, view) :]
         os.fsync(self._fd)
 
-    def close(self) -> None:
-        """Close the file; remove it when this run created it and wrote nothing to it."""
+    def close(self, *, failed: bool = False) -> None:
+        """Close the file. After a failure, remove it when this run created it and wrote
+        nothing to it (a prune that found nothing leaves its empty archive, as it said)."""
         empty = os.fstat(self._fd).st_size == 0
         os.close(self._fd)
-        if self._created and empty:
+        if failed and self._created and empty:
             with suppress(OSError):  # an empty archive left behind is harmless
                 os.remove(self.path)
 
     def __enter__(self) -> Archive:
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    def __exit__(self, kind: type[BaseException] | None, *rest: object) -> None:
+        self.close(failed=kind is not None)
 
 
 def _refuse_database(path: str, database: Sequence[str]) -> None:
