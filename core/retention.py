@@ -64,7 +64,10 @@ class Retainer:
     async def run(self, stop: asyncio.Event) -> None:
         """A round now and every `every` seconds until `stop` is set."""
         while not stop.is_set():
-            await self.round()
+            try:
+                await self.round()
+            except Exception:  # a bug of jobdeck's own: say so loudly, and keep the worker
+                log.exception("retention round failed; trying again in %g s", self.retention.every)
             with suppress(TimeoutError):  # the round's wait is over; stop was not set
                 await asyncio.wait_for(stop.wait(), self.retention.every)
 

@@ -471,3 +471,32 @@ async def test_a_failed_round_is_logged_once_and_the_next_round_prunes(
     ]
     monkeypatch.setattr(engine, "prune", prune)
     assert (await retainer.round()) == Pruned(3, 3, 0, 9)
+
+
+async def test_a_bug_in_a_round_is_logged_with_its_traceback_and_retention_goes_on(
+    engine: Engine, clock: Clock, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await engine.submit_many("demo.echo", [{"n": n} for n in range(3)])
+    await drain(engine)
+    await engine.submit("demo.echo", {"n": "later"}, delay=DAY)
+    clock.now = NOW
+    retainer = Retainer(engine, "w1", Retention(done=DAY, failed=None, every=0.01))
+    prune, calls, second = engine.prune, [], asyncio.Event()
+
+    async def buggy(**kw: Any) -> Pruned:
+        calls.append(kw)
+        if len(calls) == 1:
+            raise RuntimeError("a bug")
+        second.set()
+        return await prune(**kw)
+
+    monkeypatch.setattr(engine, "prune", buggy)
+    stop = asyncio.Event()
+    with caplog.at_level(logging.ERROR, logger="jobdeck.retention"):
+        task = asyncio.create_task(retainer.run(stop))
+        await asyncio.wait_for(second.wait(), 5)
+        stop.set()  # the round under way ends first
+        await asyncio.wait_for(task, 5)
+    (record,) = caplog.records
+    assert record.exc_info is not None and "a bug" in str(record.exc_info[1])
+    assert retainer.pruned.jobs == 3
