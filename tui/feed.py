@@ -1,8 +1,9 @@
 """What the main screen shows, read from the engine each tick; drawing it is the screen's job.
 
-The feed follows the events log by cursor: a tick with no new events reads the last cursor and
-the worker count and nothing else; a tick with events reloads counts and only the visible page of
-the panes whose statuses those events touched; a tick that finds more events than it would read
+The feed follows the events log by cursor: a tick with no new events reads the last cursor, the
+four counts (a prune deletes rows without an event) and the worker count and nothing else; a
+tick with events reloads counts and only the visible page of the panes whose statuses those
+events touched; a tick that finds more events than it would read
 (a busy engine) skips them and reloads every pane. Nothing here loads all the rows of a status.
 """
 
@@ -85,12 +86,18 @@ class Feed:
                     touched.add(event.from_status)
             if events:
                 self.cursor = events[-1].cursor
+        counted = None
+        if not touched and self.counts:
+            # Retention deletes finished jobs without an event: the four counts (a tiny read)
+            # tell a quiet tick that the Done or Failed pane lost rows.
+            counted = await engine.counts()
+            touched = {status for status in PANE_ORDER if counted[status] != self.counts[status]}
         # The reads below do not depend on each other: asked together, they queue on the
         # store's connection at once instead of one wake-up of this loop after each.
         wanted = [status for status in PANE_ORDER if status in touched and status in queries]
         pages_read = asyncio.gather(*(self._page(status, queries[status]) for status in wanted))
         counts, workers, groups, pages = await asyncio.gather(
-            engine.counts() if touched or not self.counts else _same(self.counts),
+            engine.counts() if counted is None else _same(counted),
             engine.store.workers_alive(now, WORKER_SEEN_WITHIN),
             engine.store.failure_groups()
             if self.groups_wanted and Status.FAILED in touched
@@ -114,6 +121,8 @@ class Feed:
         """Jobs finished (done or failed) per second over the last few seconds."""
         finished = self.counts.get(Status.DONE, 0) + self.counts.get(Status.FAILED, 0)
         samples = self._finished
+        if samples and finished < samples[-1][1]:
+            samples.clear()  # a prune took finished jobs away: start the window again
         samples.append((now, finished))
         while len(samples) > 2 and now - samples[1][0] >= RATE_WINDOW:
             samples.popleft()

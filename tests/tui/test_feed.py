@@ -43,6 +43,19 @@ async def test_a_tick_without_events_reads_no_page(engine: Engine) -> None:
     assert snapshot.counts[Status.DONE] == 5
 
 
+async def test_a_prune_without_events_reloads_the_panes_it_emptied(engine: Engine) -> None:
+    feed = Feed(engine)
+    first = await feed.poll(QUERIES)
+    assert len(first.pages[Status.DONE]) == 5
+    pruned = await engine.prune(done_older_than=0)
+    assert pruned.jobs > 0
+    snapshot = await feed.poll(QUERIES)
+    assert set(snapshot.pages) == {Status.DONE}
+    assert len(snapshot.pages[Status.DONE]) == 5 - pruned.jobs
+    assert snapshot.counts[Status.DONE] == 5 - pruned.jobs
+    assert snapshot.rate >= 0  # fewer finished jobs than a moment ago is no negative rate
+
+
 async def test_a_tick_reads_the_panes_its_events_touched(engine: Engine) -> None:
     feed = Feed(engine)
     await feed.poll(QUERIES)
