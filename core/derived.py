@@ -11,7 +11,6 @@ every module they load (dataclasses alone brings inspect, ~15 ms).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from typing import Any, NamedTuple, Protocol
 
 
@@ -160,5 +159,7 @@ def compensation_state(
 
 def pruned_sentence(job_id: str, at: float) -> str:
     """What `show` and the monitor say for the id of a job retention deleted."""
+    from datetime import UTC, datetime  # imported here: the quick read path rarely needs it
+
     when = datetime.fromtimestamp(at, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
     return f"job {job_id} was pruned on {when}: finished jobs past their retention are deleted."

@@ -15,6 +15,9 @@ MIN_FIND: Final = 4
 # Sorts after every id: a prefix's range of ids is [prefix, prefix + ID_MAX), and a keyset page
 # read newest first starts below it.
 ID_MAX: Final = "\U0010ffff"
+# The length of a whole id (jobdeck.core.ids), kept here too so the quick read path need not
+# import the id maker; a test checks the two agree.
+ID_LENGTH: Final = 26
 
 
 def check_fragment(text: str) -> None:

@@ -23,7 +23,6 @@ from jobdeck.core.derived import (
     rerun_changes,
 )
 from jobdeck.core.errors import NotFound, StorageError
-from jobdeck.core.ids import ID_LENGTH
 from jobdeck.storage import lookup
 from jobdeck.storage.sqlite import queries as q
 from jobdeck.storage.sqlite.errors import storage_error
@@ -231,7 +230,7 @@ class Peek:
         try:
             lookup.not_one(text, found)
         except NotFound:
-            at = self._pruned_at(text) if len(text) == ID_LENGTH else None
+            at = self._pruned_at(text) if len(text) == lookup.ID_LENGTH else None
             if at is None:
                 raise
             raise NotFound(pruned_sentence(text, at)) from None

@@ -115,3 +115,10 @@ def test_any_event_sequence_keeps_one_status_and_reason_only_when_failed(events:
         assert (job.reason is not None) == (job.status is Status.FAILED)
         assert job.attempt >= 0
         assert (job.lease_owner is not None) == (job.status is Status.RUNNING)
+
+
+def test_the_quick_read_path_knows_the_length_of_an_id() -> None:
+    from jobdeck.core.ids import ID_LENGTH, new_id
+    from jobdeck.storage.lookup import ID_LENGTH as LOOKUP_ID_LENGTH
+
+    assert len(new_id()) == ID_LENGTH == LOOKUP_ID_LENGTH

@@ -11,34 +11,43 @@ Every error is one line on stderr and a non-zero exit (2 bad input, 3 not found,
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
 from collections.abc import Callable, Sequence
 from contextlib import suppress
 
-from jobdeck.tui.cli import jobs, maintenance, monitor, retention, schedules, system
 from jobdeck.tui.cli.inputs import check_text
 from jobdeck.tui.cli.parser import build_parser, printable
 
-__all__ = ["COMMANDS", "build_parser", "main"]
+__all__ = ["COMMANDS", "build_parser", "command", "main"]
 
-COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
-    "submit": jobs.cmd_submit,
-    "list": jobs.cmd_list,
-    "show": jobs.cmd_show,
-    "rerun": jobs.cmd_rerun,
-    "fail": jobs.cmd_fail,
-    "schedules": schedules.cmd_schedules,
-    "worker": system.cmd_worker,
-    "status": system.cmd_status,
-    "events": system.cmd_events,
-    "backup": maintenance.cmd_backup,
-    "vacuum": maintenance.cmd_vacuum,
-    "prune": retention.cmd_prune,
-    "check": system.cmd_check,
-    "demo": monitor.cmd_demo,
-    "tui": monitor.cmd_tui,
+# Each command by the module that holds it, imported when run: `jobdeck status` loads the one
+# module it needs, not the dozen beside it.
+COMMANDS: dict[str, str] = {
+    "submit": "jobs",
+    "list": "jobs",
+    "show": "jobs",
+    "rerun": "jobs",
+    "fail": "jobs",
+    "schedules": "schedules",
+    "worker": "system",
+    "status": "system",
+    "events": "system",
+    "backup": "maintenance",
+    "vacuum": "maintenance",
+    "prune": "retention",
+    "check": "system",
+    "demo": "monitor",
+    "tui": "monitor",
 }
+
+
+def command(name: str) -> Callable[[argparse.Namespace], int]:
+    """The function behind a subcommand (`cmd_<name>` in its module)."""
+    module = importlib.import_module(f"jobdeck.tui.cli.{COMMANDS[name]}")
+    found: Callable[[argparse.Namespace], int] = getattr(module, f"cmd_{name}")
+    return found
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -52,7 +61,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         check_text(args)
-        return COMMANDS[args.command](args)
+        return command(args.command)(args)
     except JobdeckError as err:
         return fail(args, str(err), err.exit_code)
     except KeyboardInterrupt:
