@@ -202,10 +202,12 @@ async def latency_cross_process(folder: Path, k: int) -> tuple[float, float]:
 
 
 @asynccontextmanager
-async def worker_process(engine: Engine, db: Path, *extra: str) -> AsyncIterator[None]:
+async def worker_process(
+    engine: Engine, db: Path, *extra: str
+) -> AsyncIterator[asyncio.subprocess.Process]:
     """A `jobdeck worker` process on `db` (with `extra` flags), entered once it has registered
-    in the store and sent SIGTERM on the way out. Raises RuntimeError when it does not start
-    within 30 s."""
+    in the store (as the process, whose pid its CPU time is read by) and sent SIGTERM on the
+    way out. Raises RuntimeError when it does not start within 30 s."""
     proc = await asyncio.create_subprocess_exec(
         *worker_command(db, *extra),
         cwd=REPO,
@@ -218,7 +220,7 @@ async def worker_process(engine: Engine, db: Path, *extra: str) -> AsyncIterator
             if time.monotonic() > deadline or proc.returncode is not None:
                 raise RuntimeError("the worker process did not start")
             await asyncio.sleep(0.05)
-        yield
+        yield proc
     finally:
         if proc.returncode is None:
             proc.send_signal(signal.SIGTERM)

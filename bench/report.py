@@ -170,11 +170,35 @@ def write_markdown(report: Report, path: Path, *, command: str, machine_line: st
             "",
             markdown(growth_header(report), growth_cells(report)),
         ]
+    parts += kept_sections(path)
     parts += ["", EXPLAINED.strip()]
     if report.notes:
         parts += ["", "## Notes", ""] + [f"- {note}" for note in report.notes]
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(parts) + "\n", encoding="utf-8")
+
+
+# Sections written from runs `python -m bench` does not make (a 10-minute soak, a comparison of
+# two checkouts): a new table keeps them as they are, dates and all.
+KEPT = ("## Soak", "## Cost of retention's indexes")
+
+
+def kept_sections(path: Path) -> list[str]:
+    """The KEPT sections of the file at `path`, each from its heading to the next one, as lines
+    that follow a blank line."""
+    if not path.exists():
+        return []
+    sections: list[list[str]] = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.startswith("## "):
+            sections.append([line])
+        elif sections:
+            sections[-1].append(line)
+    lines: list[str] = []
+    for section in sections:
+        if section[0].strip() in KEPT:
+            lines += ["", *"\n".join(section).strip().splitlines()]
+    return lines
 
 
 EXPLAINED = """
@@ -233,6 +257,15 @@ EXPLAINED = """
   panes), "no new events" is what most ticks of an idle or slow engine cost. The reads-only tick
   is one `Feed.poll` with every pane invalidated; failure groups is the read behind the failures
   pane; RSS is the process's peak.
+- **soak** (`python -m bench.soak`, run alone: it takes 10 minutes, so `python -m bench` leaves
+  it out and keeps its section as it was): 500 no-op jobs a second for 10 minutes through a
+  `jobdeck worker` process, finished jobs pruned once they are 60 s old; each minute the file's
+  size, its free pages, the rows, and claim + complete on bursts of jobs on a page-for-page copy
+  of the file, in turn with the same on a copy of minute 1's; then `jobdeck vacuum`. Its
+  section says how.
+- **versus** (`python -m bench.versus BEFORE AFTER`): claim + complete, batch submit and end to
+  end on two checkouts of jobdeck with the same bench code, interleaved in rounds, each run in
+  a process of its own; the median of the rounds' ratios. The retention section used it.
 - **keep-up** (`python -m bench.keepup`): the real `jobdeck tui --read-only` in a 160×48 tmux
   terminal with a 1 s tick, while this process submits about 1,000 no-op jobs a second and a
   `jobdeck worker` process runs them. The monitor's CPU is read from /proc over a 20 s window;
