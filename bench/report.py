@@ -259,7 +259,8 @@ EXPLAINED = """
   pane; RSS is the process's peak.
 - **soak** (`python -m bench.soak`, run alone: it takes 10 minutes, so `python -m bench` leaves
   it out and keeps its section as it was): 500 no-op jobs a second for 10 minutes through a
-  `jobdeck worker` process, finished jobs pruned once they are 60 s old; each minute the file's
+  `jobdeck worker` process, finished jobs pruned once they are 60 s old (by the worker's own
+  retention, or every 5 s from the bench with `--pruner bench`); each minute the file's
   size, its free pages, the rows, and claim + complete on bursts of jobs on a page-for-page copy
   of the file, in turn with the same on a copy of minute 1's; then `jobdeck vacuum`. Its
   section says how.
