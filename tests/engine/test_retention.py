@@ -500,3 +500,28 @@ async def test_a_bug_in_a_round_is_logged_with_its_traceback_and_retention_goes_
     (record,) = caplog.records
     assert record.exc_info is not None and "a bug" in str(record.exc_info[1])
     assert retainer.pruned.jobs == 3
+
+
+async def test_a_round_that_runs_out_of_budget_comes_again_after_a_rest(
+    engine: Engine, clock: Clock
+) -> None:
+    old = await engine.submit_many("demo.echo", [{"n": n} for n in range(40)])
+    await drain(engine)
+    await engine.submit("demo.echo", {"n": "later"}, delay=DAY)
+    clock.now = NOW
+    # A round a minute that deletes one job per transaction for about a millisecond: only
+    # rounds that come again after `rest` while behind can prune forty jobs within seconds.
+    keep = Retention(done=DAY, failed=None, every=60.0, batch=1, budget=0.001, rest=0.01)
+    retainer = Retainer(engine, "w1", keep)
+    stop = asyncio.Event()
+    task = asyncio.create_task(retainer.run(stop))
+    try:
+        deadline = asyncio.get_running_loop().time() + 20
+        # Done once every old job is gone and a round found nothing left (a full minute next).
+        while retainer.pruned.jobs < len(old) or retainer.behind:
+            assert asyncio.get_running_loop().time() < deadline, retainer.pruned
+            await asyncio.sleep(0.02)
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 10)
+    assert retainer.pruned.jobs == len(old)
