@@ -5,9 +5,11 @@ Every long-running worker tries the lease each round; the one that holds it prun
 `budget` seconds, a batch of jobs per transaction, and keeps the lease by taking it again the
 next round. When it stops, the lease runs out (two rounds) and another worker takes it over.
 
-A round that spent its whole budget and still found jobs to prune is behind: the next round
-comes after `rest` seconds, not `every`, until a round ends with nothing left. So a worker
-keeps up with any rate the database can delete at, and an idle one asks once a minute.
+How soon the next round comes depends on what this one found. A round that spent its whole
+budget and still found jobs is behind: the next comes after `rest` seconds. One that pruned
+something comes again after `soon` seconds, so under a steady load each round deletes a few
+seconds' worth of jobs (a small rush of writes, a small WAL). One that found nothing waits
+`every` seconds: an idle database is asked once a minute.
 """
 
 from __future__ import annotations
@@ -38,15 +40,16 @@ BATCH = 100
 @dataclass(frozen=True, slots=True)
 class Retention:
     """How old a done or failed job gets before a worker prunes it (None: kept forever), how
-    often the worker tries (`every` seconds), how much one round may do (`batch` jobs per
-    transaction for at most `budget` seconds), and how soon a round that is behind comes
-    again (`rest` seconds)."""
+    often the worker tries (`every` seconds; `soon` after a round that pruned something, `rest`
+    after one that ran out of budget), and how much one round may do: `batch` jobs per
+    transaction for at most `budget` seconds."""
 
     done: float | None = 7 * DAY
     failed: float | None = 30 * DAY
     every: float = 60.0
     batch: int = BATCH
     budget: float = 1.0
+    soon: float = 5.0
     rest: float = 0.25
 
     @property
@@ -67,25 +70,24 @@ class Retainer:
         self.owner = owner
         self.retention = retention
         self.pruned = Pruned()
-        self.behind = False  # the last round ran out of budget with jobs still to prune
+        self.wait = retention.every  # before the next round (see the module's text)
 
     async def run(self, stop: asyncio.Event) -> None:
-        """A round now and then every `every` seconds (`rest` while behind) until `stop`."""
+        """Rounds until `stop` is set, the first now, each after the wait the last one set."""
         while not stop.is_set():
             try:
                 await self.round()
             except Exception:  # a bug of jobdeck's own: say so loudly, and keep the worker
-                self.behind = False
-                log.exception("retention round failed; trying again in %g s", self.retention.every)
-            wait = self.retention.rest if self.behind else self.retention.every
+                self.wait = self.retention.every
+                log.exception("retention round failed; trying again in %g s", self.wait)
             with suppress(TimeoutError):  # the round's wait is over; stop was not set
-                await asyncio.wait_for(stop.wait(), wait)
+                await asyncio.wait_for(stop.wait(), self.wait)
 
     async def round(self) -> Pruned | None:
         """Take the lease and prune for at most the budget; what was pruned, or None when
         another worker holds the lease or the round failed (logged once, tried next round)."""
         r = self.retention
-        self.behind = False
+        self.wait = r.every
         try:
             held = await self.engine.store.take_lease(
                 LEASE, self.owner, self.engine.clock(), 2 * r.every
@@ -103,7 +105,8 @@ class Retainer:
             log.warning("retention round failed (%s); trying again in %g s", err, r.every)
             return None
         self.pruned += done
-        self.behind = done.jobs > 0 and time.monotonic() - began >= r.budget
+        if done.jobs:
+            self.wait = r.rest if time.monotonic() - began >= r.budget else r.soon
         return done
 
 

@@ -511,17 +511,46 @@ async def test_a_round_that_runs_out_of_budget_comes_again_after_a_rest(
     clock.now = NOW
     # A round a minute that deletes one job per transaction for about a millisecond: only
     # rounds that come again after `rest` while behind can prune forty jobs within seconds.
-    keep = Retention(done=DAY, failed=None, every=60.0, batch=1, budget=0.001, rest=0.01)
+    keep = Retention(done=DAY, failed=None, every=60.0, soon=60.0, batch=1, budget=0.001, rest=0.01)
     retainer = Retainer(engine, "w1", keep)
     stop = asyncio.Event()
     task = asyncio.create_task(retainer.run(stop))
     try:
         deadline = asyncio.get_running_loop().time() + 20
         # Done once every old job is gone and a round found nothing left (a full minute next).
-        while retainer.pruned.jobs < len(old) or retainer.behind:
+        while retainer.pruned.jobs < len(old) or retainer.wait != keep.every:
             assert asyncio.get_running_loop().time() < deadline, retainer.pruned
             await asyncio.sleep(0.02)
     finally:
         stop.set()
         await asyncio.wait_for(task, 10)
     assert retainer.pruned.jobs == len(old)
+
+
+async def test_a_round_that_pruned_something_comes_again_soon(engine: Engine, clock: Clock) -> None:
+    await engine.submit_many("demo.echo", [{"n": n} for n in range(3)])
+    await drain(engine)  # finished at T0
+    clock.now = T0 + 2 * DAY
+    await engine.submit_many("demo.echo", [{"n": n} for n in range(3, 5)])
+    await drain(engine)  # finished two days later
+    await engine.submit("demo.echo", {"n": "later"}, delay=DAY)  # holds the newest event
+    clock.now = T0 + 1.5 * DAY  # only the first three are older than a day
+    keep = Retention(done=DAY, failed=None, every=60.0, soon=0.05)
+    retainer = Retainer(engine, "w1", keep)
+    stop = asyncio.Event()
+    task = asyncio.create_task(retainer.run(stop))
+    try:
+        deadline = asyncio.get_running_loop().time() + 20
+        while retainer.pruned.jobs < 3:
+            assert asyncio.get_running_loop().time() < deadline, retainer.pruned
+            await asyncio.sleep(0.02)
+        assert retainer.wait == keep.soon
+        # Jobs that age past the cutoff while the worker waits go at the next round, seconds
+        # later under a steady load, not a minute later.
+        clock.now = NOW
+        while retainer.pruned.jobs < 5:
+            assert asyncio.get_running_loop().time() < deadline, retainer.pruned
+            await asyncio.sleep(0.02)
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 10)
