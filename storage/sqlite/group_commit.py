@@ -10,6 +10,7 @@ jobs are written again on their own, so one caller's bad input never becomes ano
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Generic, TypeVar
 
@@ -76,3 +77,93 @@ class GroupCommit(Generic[Item, Out]):
 def _fail(done: asyncio.Future[list[Out]], err: BaseException) -> None:
     if not done.done():
         done.set_exception(err)
+
+
+class _Slot(Generic[Item, Out]):
+    """One caller's items waiting in a ThreadGroupCommit, and what came of them."""
+
+    __slots__ = ("done", "error", "items", "lead", "results")
+
+    def __init__(self, items: Sequence[Item]) -> None:
+        self.items = items
+        self.done = threading.Event()
+        self.lead = False  # woken to write the next group rather than with a result
+        self.results: list[Out] | None = None
+        self.error: BaseException | None = None
+
+    def answer(self) -> list[Out]:
+        if self.error is not None:
+            raise self.error
+        assert self.results is not None
+        return self.results
+
+
+class ThreadGroupCommit(Generic[Item, Out]):
+    """The same sharing for blocking callers on many threads (the synchronous Client): no event
+    loop and no writer thread. The caller that finds nobody writing writes at once, itself, for
+    everybody waiting; callers arriving meanwhile wait, and when that write ends the first of
+    them is woken to write the next group (its own among them). So each caller writes at most
+    one group, and a lone caller never waits for anybody."""
+
+    def __init__(self, write: Callable[[list[Item]], list[Out]]) -> None:
+        self._write = write
+        self._lock = threading.Lock()
+        self._waiting: list[_Slot[Item, Out]] = []
+        self._writing = False
+
+    def __call__(self, items: Sequence[Item]) -> list[Out]:
+        slot: _Slot[Item, Out] = _Slot(items)
+        with self._lock:
+            self._waiting.append(slot)
+            lead = not self._writing
+            self._writing = True
+        if not lead:
+            slot.done.wait()
+            if not slot.lead:
+                return slot.answer()
+        self._write_group()
+        return slot.answer()
+
+    def _write_group(self) -> None:
+        with self._lock:
+            group, self._waiting = self._waiting, []
+        try:
+            try:
+                results = self._write([item for slot in group for item in slot.items])
+            except JobdeckError:
+                if len(group) > 1:
+                    self._one_by_one(group)
+                    return
+                raise
+            start = 0
+            for slot in group:
+                slot.results = results[start : start + len(slot.items)]
+                start += len(slot.items)
+        except BaseException as err:  # jobdeck's error, an interrupt or a bug: all hear of it
+            for slot in group:
+                if slot.results is None and slot.error is None:
+                    slot.error = err
+            raise  # the writing caller's own items were in the group: the error is its too
+        finally:
+            self._hand_on(group)
+
+    def _one_by_one(self, group: list[_Slot[Item, Out]]) -> None:
+        for slot in group:
+            try:
+                slot.results = self._write(list(slot.items))
+            except JobdeckError as err:
+                slot.error = err
+
+    def _hand_on(self, group: list[_Slot[Item, Out]]) -> None:
+        """Answer the group, and wake the first waiting caller to write the next one."""
+        with self._lock:
+            if self._waiting:
+                nxt = self._waiting[0]
+                nxt.lead = True
+            else:
+                nxt = None
+                self._writing = False
+        for slot in group:
+            slot.done.set()
+        if nxt is not None:
+            nxt.done.set()
