@@ -86,7 +86,7 @@ class _Slot(Generic[Item, Out]):
 
     def __init__(self, items: Sequence[Item]) -> None:
         self.items = items
-        self.done = threading.Event()
+        self.done: threading.Event | None = None  # only a caller that waits needs one
         self.lead = False  # woken to write the next group rather than with a result
         self.results: list[Out] | None = None
         self.error: BaseException | None = None
@@ -117,8 +117,10 @@ class ThreadGroupCommit(Generic[Item, Out]):
             self._waiting.append(slot)
             lead = not self._writing
             self._writing = True
+            if not lead:
+                slot.done = done = threading.Event()
         if not lead:
-            slot.done.wait()
+            done.wait()
             if not slot.lead:
                 return slot.answer()
         self._write_group()
@@ -164,6 +166,7 @@ class ThreadGroupCommit(Generic[Item, Out]):
                 nxt = None
                 self._writing = False
         for slot in group:
-            slot.done.set()
-        if nxt is not None:
+            if slot.done is not None:
+                slot.done.set()
+        if nxt is not None and nxt.done is not None:
             nxt.done.set()
