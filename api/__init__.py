@@ -13,9 +13,13 @@ over `open_store` is the asyncio API, and `Worker` runs the handlers. The subpac
 `jobdeck.core`, `jobdeck.storage` and `jobdeck.tui` keep their own names.
 """
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from __future__ import annotations
 
+from importlib import import_module
+
+# `typing` itself costs more to import than the rest of this module; mypy reads this flag as
+# typing.TYPE_CHECKING.
+TYPE_CHECKING = False
 __version__ = "0.1.0"
 
 # Each name loads its module on first use, so `import jobdeck` costs almost nothing and never
@@ -64,6 +68,8 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:
+    from typing import Any
+
     from jobdeck.connecting import connect
     from jobdeck.core.client import Client
     from jobdeck.core.contract import PASS, Category, Job, Reason, Result, Status
