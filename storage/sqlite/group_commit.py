@@ -101,9 +101,13 @@ class _Slot(Generic[Item, Out]):
 class ThreadGroupCommit(Generic[Item, Out]):
     """The same sharing for blocking callers on many threads (the synchronous Client): no event
     loop and no writer thread. The caller that finds nobody writing writes at once, itself, for
-    everybody waiting; callers arriving meanwhile wait, and when that write ends the first of
-    them is woken to write the next group (its own among them). So each caller writes at most
-    one group, and a lone caller never waits for anybody."""
+    everybody waiting; callers arriving meanwhile wait. When its write ends and others are
+    waiting, it writes their group too, up to TURNS groups in all, and then wakes the first
+    waiting caller to go on: waking a thread takes longer on a busy machine than a commit does,
+    so the writer that is already running keeps the commits coming, and no caller writes for
+    others for long. A lone caller never waits for anybody."""
+
+    TURNS = 4
 
     def __init__(self, write: Callable[[list[Item]], list[Out]]) -> None:
         self._write = write
@@ -123,31 +127,44 @@ class ThreadGroupCommit(Generic[Item, Out]):
             done.wait()
             if not slot.lead:
                 return slot.answer()
-        self._write_group()
+        # The first group holds this caller's own items: its errors are this caller's too.
+        more = self._write_group(last=self.TURNS == 1)
+        turn = 1
+        while more:
+            turn += 1
+            try:
+                more = self._write_group(last=turn >= self.TURNS)
+            except Exception:  # noqa: BLE001 -- already handed to that group's callers
+                more = False
         return slot.answer()
 
-    def _write_group(self) -> None:
+    def _write_group(self, *, last: bool) -> bool:
+        """Write everything waiting; answers whether this caller keeps writing (others waited
+        meanwhile and it has turns left)."""
         with self._lock:
             group, self._waiting = self._waiting, []
+        failed = False
         try:
             try:
                 results = self._write([item for slot in group for item in slot.items])
             except JobdeckError:
-                if len(group) > 1:
-                    self._one_by_one(group)
-                    return
-                raise
-            start = 0
-            for slot in group:
-                slot.results = results[start : start + len(slot.items)]
-                start += len(slot.items)
+                if len(group) == 1:
+                    raise
+                self._one_by_one(group)
+            else:
+                start = 0
+                for slot in group:
+                    slot.results = results[start : start + len(slot.items)]
+                    start += len(slot.items)
         except BaseException as err:  # jobdeck's error, an interrupt or a bug: all hear of it
+            failed = True
             for slot in group:
                 if slot.results is None and slot.error is None:
                     slot.error = err
-            raise  # the writing caller's own items were in the group: the error is its too
+            raise
         finally:
-            self._hand_on(group)
+            keep = self._hand_on(group, keep=not (last or failed))
+        return keep
 
     def _one_by_one(self, group: list[_Slot[Item, Out]]) -> None:
         for slot in group:
@@ -156,17 +173,20 @@ class ThreadGroupCommit(Generic[Item, Out]):
             except JobdeckError as err:
                 slot.error = err
 
-    def _hand_on(self, group: list[_Slot[Item, Out]]) -> None:
-        """Answer the group, and wake the first waiting caller to write the next one."""
+    def _hand_on(self, group: list[_Slot[Item, Out]], *, keep: bool) -> bool:
+        """Answer the group; when callers are waiting, either keep writing (answer True) or
+        wake the first of them to write the next group."""
+        nxt = None
         with self._lock:
-            if self._waiting:
+            if not self._waiting:
+                self._writing = False
+                keep = False
+            elif not keep:
                 nxt = self._waiting[0]
                 nxt.lead = True
-            else:
-                nxt = None
-                self._writing = False
         for slot in group:
             if slot.done is not None:
                 slot.done.set()
         if nxt is not None and nxt.done is not None:
             nxt.done.set()
+        return keep
