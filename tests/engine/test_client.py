@@ -181,3 +181,43 @@ def test_wait_refuses_a_timeout_that_is_no_duration(
     with pytest.raises(InvalidInput) as caught:
         client.wait(job.id, timeout=timeout)  # type: ignore[arg-type]
     assert "zero or more seconds" in _one_sentence(caught.value)
+
+
+DEEP: object = 1
+for _ in range(40):
+    DEEP = [DEEP]
+
+
+@pytest.mark.parametrize(
+    ("kind", "payload"),
+    [
+        ("demo.echo", [1]),
+        ("demo.echo", {"bad": float("nan")}),
+        ("demo.echo", {"deep": DEEP}),
+        ("demo.echo", {"nul": "a\x00b"}),
+        ("nope", {}),
+    ],
+)
+async def test_the_client_refuses_what_the_engine_refuses_in_the_same_words(
+    db_url: str, kind: str, payload: object
+) -> None:
+    store = await open_store(db_url)
+    try:
+        with pytest.raises(JobdeckError) as by_engine:
+            await Engine(store, demo_registry()).submit(kind, payload)
+    finally:
+        await store.close()
+    with jobdeck.connect(db_url, registry=demo_registry()) as client:
+        with pytest.raises(JobdeckError) as by_client:
+            client.submit(kind, payload)
+        assert sum(client.counts().values()) == 0
+    assert type(by_client.value) is type(by_engine.value)
+    assert str(by_client.value) == str(by_engine.value)
+
+
+def test_an_unreachable_postgresql_server_is_one_sentence_and_leaves_no_thread() -> None:
+    before = threading.active_count()
+    with pytest.raises(StorageError) as caught:
+        jobdeck.connect("postgresql://nobody@127.0.0.1:1/jobs", registry=demo_registry())
+    assert "127.0.0.1:1" in _one_sentence(caught.value)
+    assert threading.active_count() == before
