@@ -10,6 +10,7 @@ SQL, the same connection pool the async Engine uses.
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import Any, TypeVar
@@ -25,6 +26,7 @@ class LoopThread:
     """A private event loop running on a daemon thread until `stop()`."""
 
     def __init__(self) -> None:
+        self._pid = os.getpid()
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(
             target=self._loop.run_forever, name="jobdeck-client-loop", daemon=True
@@ -33,6 +35,12 @@ class LoopThread:
 
     def run(self, work: Coroutine[Any, Any, T]) -> T:
         """Run `work` on the private loop and wait for its answer (or its exception)."""
+        if self.forked:
+            work.close()
+            raise StorageError(
+                "this client was connected in a parent process; call jobdeck.connect again in "
+                "each process (with gunicorn --preload, after the fork)."
+            )
         if threading.current_thread() is self._thread:
             work.close()
             raise StorageError("a blocking jobdeck call was made from the client's own loop.")
@@ -41,8 +49,14 @@ class LoopThread:
             raise StorageError("the client is closed; connect again to use the database.")
         return asyncio.run_coroutine_threadsafe(work, self._loop).result()
 
+    @property
+    def forked(self) -> bool:
+        """Whether this is a child process of the one that started the loop (whose thread did
+        not survive the fork)."""
+        return os.getpid() != self._pid
+
     def stop(self) -> None:
-        if self._loop.is_closed():
+        if self._loop.is_closed() or self.forked:
             return
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join()
@@ -90,6 +104,8 @@ class LoopedStore:
         return self._loop.run(self._store.insert_rerun(job, steps))
 
     def close(self) -> None:
+        if self._loop.forked:
+            return  # the parent's pool is the parent's to close
         try:
             self._loop.run(self._store.close())
         finally:

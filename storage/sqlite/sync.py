@@ -10,6 +10,7 @@ a writer (WAL).
 from __future__ import annotations
 
 import contextlib
+import os
 import sqlite3
 import threading
 import time
@@ -38,6 +39,10 @@ from jobdeck.storage.sqlite.group_commit import ThreadGroupCommit
 
 T = TypeVar("T")
 CACHED_STATEMENTS: Final = 256
+FORKED: Final = (
+    "this client was connected in a parent process; call jobdeck.connect again in each "
+    "process (with gunicorn --preload, after the fork)."
+)
 
 
 def _connect(path: str) -> sqlite3.Connection:
@@ -68,6 +73,7 @@ class SyncSqlite:
         self._inserts: ThreadGroupCommit[Job, Job | Row] = ThreadGroupCommit(self._insert_now)
         self._checkpoints = None if self._shared else Checkpointer(path)
         self._closed = False
+        self._pid = os.getpid()
 
     @classmethod
     def open(cls, path: str, *, busy_timeout: float = 5.0) -> SyncSqlite:
@@ -94,6 +100,8 @@ class SyncSqlite:
             if self._closed:
                 return
             self._closed = True
+            if os.getpid() != self._pid:
+                return  # the parent's connections are the parent's to close
             if self._checkpoints is not None:
                 self._checkpoints.close_blocking()
             with contextlib.suppress(sqlite3.Error):  # only planner statistics, refreshed later
@@ -162,6 +170,8 @@ class SyncSqlite:
     def _check_open(self) -> None:
         if self._closed:
             raise StorageError(f"the database {self.path} is already closed.")
+        if os.getpid() != self._pid:  # an SQLite connection must not cross a fork
+            raise StorageError(FORKED)
 
     # -- the SyncStore calls -------------------------------------------------------------------
     def insert(self, jobs: Sequence[Job]) -> list[Job]:

@@ -4,6 +4,7 @@ calls, shared by threads, and called from a thread whose event loop is running."
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -221,3 +222,27 @@ def test_an_unreachable_postgresql_server_is_one_sentence_and_leaves_no_thread()
         jobdeck.connect("postgresql://nobody@127.0.0.1:1/jobs", registry=demo_registry())
     assert "127.0.0.1:1" in _one_sentence(caught.value)
     assert threading.active_count() == before
+
+
+def test_a_client_carried_across_a_fork_says_so_in_the_child(db_url: str) -> None:
+    client = jobdeck.connect(db_url, registry=demo_registry())
+    try:
+        client.submit("demo.echo", {"before": "the fork"})
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: one line back through the pipe, then out without cleanup
+            try:
+                client.submit("demo.echo", {"in": "the child"})
+                answer = "no error"
+            except StorageError as err:
+                answer = str(err)
+            client.close()  # harmless in the child: it leaves the parent's connections alone
+            os.write(write, answer.encode())
+            os._exit(0)
+        os.close(write)
+        os.waitpid(pid, 0)
+        with os.fdopen(read) as pipe:
+            assert "connect again in each process" in pipe.read()
+        assert client.counts()[Status.QUEUED] == 1  # and the parent carries on
+    finally:
+        client.close()
