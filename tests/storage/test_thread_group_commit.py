@@ -3,6 +3,7 @@ the next one, each gets its own results, and one caller's bad input fails that c
 
 from __future__ import annotations
 
+import queue
 import threading
 import time
 from collections.abc import Callable
@@ -104,3 +105,38 @@ def test_an_unexpected_error_reaches_every_caller_of_the_group() -> None:
         group([1])
     with pytest.raises(RuntimeError, match="a bug"):  # and the next caller is not stuck
         group([2])
+
+
+def test_the_running_writer_writes_a_few_groups_then_wakes_the_next_caller() -> None:
+    writes: list[tuple[str, list[int]]] = []
+    entered: queue.Queue[None] = queue.Queue()
+    release = threading.Semaphore(0)
+
+    def write(items: list[int]) -> list[int]:
+        writes.append((threading.current_thread().name, list(items)))
+        entered.put(None)
+        release.acquire(timeout=30)
+        return [i * 10 for i in items]
+
+    group: ThreadGroupCommit[int, int] = ThreadGroupCommit(write)
+    answers: dict[int, list[int]] = {}
+    callers = []
+    turns = ThreadGroupCommit.TURNS
+    for n in range(turns + 1):
+        caller = threading.Thread(
+            target=lambda n=n: answers.__setitem__(n, group([n])), name=f"caller-{n}"
+        )
+        callers.append(caller)
+        caller.start()
+        if n == 0:
+            entered.get(timeout=30)  # caller 0 is writing its own group
+            continue
+        _until(lambda: len(group._waiting) == 1)  # caller n queued behind the running write
+        release.release()
+        entered.get(timeout=30)  # the next write has started, holding caller n
+    release.release()
+    for caller in callers:
+        caller.join()
+    assert answers == {n: [n * 10] for n in range(turns + 1)}
+    # caller 0 wrote its own group and the next TURNS - 1; the one after was its own writer
+    assert writes == [("caller-0", [n]) for n in range(turns)] + [(f"caller-{turns}", [turns])]
