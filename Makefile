@@ -26,25 +26,28 @@ bench: $(VENV)/.bench-installed
 demo: $(STAMP)
 	$(BIN)/jobdeck --db demo.db demo --fresh
 
-# mypy reads the three folders under the one namespace they install as (jobdeck.core, ...).
-.typecheck/jobdeck:
+# mypy reads the folders under the one package they install as: api/ is jobdeck itself, and
+# core/, storage/, tui/ are jobdeck.core, jobdeck.storage, jobdeck.tui.
+.typecheck/jobdeck: Makefile $(wildcard api/*.py)
+	rm -rf .typecheck/jobdeck
 	mkdir -p .typecheck/jobdeck
+	for f in api/*.py api/py.typed; do ln -sfn ../../$$f .typecheck/jobdeck/; done
 	ln -sfn ../../core .typecheck/jobdeck/core
 	ln -sfn ../../storage .typecheck/jobdeck/storage
 	ln -sfn ../../tui .typecheck/jobdeck/tui
 
 lint: $(STAMP) .typecheck/jobdeck
-	$(BIN)/ruff format --check core storage tui tests bench examples scripts
-	$(BIN)/ruff check core storage tui tests bench examples scripts
-	MYPYPATH=.typecheck $(BIN)/mypy -p jobdeck.core -p jobdeck.storage -p jobdeck.tui
+	$(BIN)/ruff format --check api core storage tui tests bench examples scripts
+	$(BIN)/ruff check api core storage tui tests bench examples scripts
+	MYPYPATH=.typecheck $(BIN)/mypy -p jobdeck
 	MYPYPATH=.typecheck $(BIN)/mypy examples bench scripts
 
 test: lint
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
 fmt: $(STAMP)
-	$(BIN)/ruff format core storage tui tests bench examples scripts
-	$(BIN)/ruff check --fix core storage tui tests bench examples scripts
+	$(BIN)/ruff format api core storage tui tests bench examples scripts
+	$(BIN)/ruff check --fix api core storage tui tests bench examples scripts
 
 # The README's pictures, and the SVG snapshots the tests compare against, drawn again.
 screenshots: $(STAMP)

@@ -180,7 +180,7 @@ def write_markdown(report: Report, path: Path, *, command: str, machine_line: st
 
 # Sections written from runs `python -m bench` does not make (a 10-minute soak, a comparison of
 # two checkouts): a new table keeps them as they are, dates and all.
-KEPT = ("## Soak", "## Cost of retention's indexes")
+KEPT = ("## Soak", "## Cost of retention's indexes", "## The synchronous Client")
 
 
 def kept_sections(path: Path) -> list[str]:
@@ -228,6 +228,13 @@ EXPLAINED = """
   many threads was slower than from one on this machine). The "plain sqlite3 committing each
   job" row is the floor for one caller: the same three statements as jobdeck's insert in one
   transaction a job, with no gates, no asyncio and no Python objects.
+- **Client.submit** (`python -m bench.client` runs these alone): `jobdeck.connect(path)` and
+  `client.submit(...)` in a loop on one thread, against that same plain-sqlite3 floor; then
+  the same number of jobs from 8 threads sharing one Client, against one thread through a
+  Client of its own (the raw column of that row); then `await engine.submit` beside them. Each
+  is the median of interleaved rounds on fresh files. **pages written by one submit's commit**
+  counts the WAL frames of 200 one-job commits (checkpoints off) into a file already holding
+  2,000 jobs: jobdeck's own insert transaction against the floor's three statements.
 - Every raw floor opens SQLite with jobdeck's own connection settings (WAL,
   `synchronous = NORMAL`, foreign keys, the checkpoint backstop).
 - **latency**: the time from a job's creation event to its claim event, idle workers, jobs

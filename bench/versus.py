@@ -101,6 +101,8 @@ def importable(tree: Path, folder: Path) -> Path:
     package.mkdir(parents=True)
     for name in ("core", "storage", "tui"):
         (package / name).symlink_to(tree.resolve() / name, target_is_directory=True)
+    for module in sorted((tree / "api").glob("*.py")):  # jobdeck itself, in trees that have it
+        (package / module.name).symlink_to(module.resolve())
     return folder
 
 

@@ -163,27 +163,26 @@ class JobDetail:
         return self.retry.sentence if self.retry else ""
 
 
-class Engine:
-    """Submit, rerun, arm faults and read jobs over one store with one registry.
+class Intake:
+    """The pure half of submitting: a kind and payloads become the jobs a store should hold
+    (queued, or failed with the first gate's reason). The async `Engine` and the synchronous
+    `Client` both submit through it, so the rules are written once.
 
     `clock`, `ids` and `rng` are injectable so tests and screenshots are deterministic.
     """
 
     def __init__(
         self,
-        store: Store,
         registry: Registry,
         *,
         clock: Callable[[], float] = time.time,
         ids: Callable[[], str] = new_id,
         rng: random.Random | None = None,
     ) -> None:
-        self.store = store
         self.registry = registry
         self.clock = clock
         self.ids = ids
         self.rng = rng or random.Random()
-        self.submitted = asyncio.Event()
 
     # -- writing -------------------------------------------------------------------------------
     def prepare(
@@ -231,6 +230,67 @@ class Engine:
             return transition(job, Deny(verdict_.reason, now))
         return job
 
+    def prepare_many(
+        self,
+        kind: str,
+        payloads: Iterable[object],
+        *,
+        key: str | None = None,
+        max_attempts: int | None = None,
+        run_at: datetime | float | None = None,
+        delay: timedelta | float | None = None,
+    ) -> list[Job]:
+        """`prepare` each payload; one bad payload raises InvalidInput naming its position."""
+        items = list(payloads)
+        prepared: list[Job] = []
+        if run_at is not None or delay is not None:
+            run_after(self.clock(), run_at=run_at, delay=delay)  # a bad time names no payload
+        for i, payload in enumerate(items, start=1):
+            try:
+                prepared.append(
+                    self.prepare(
+                        kind,
+                        payload,
+                        key=key,
+                        max_attempts=max_attempts,
+                        run_at=run_at,
+                        delay=delay,
+                    )
+                )
+            except InvalidInput as err:
+                if len(items) == 1:
+                    raise
+                raise InvalidInput(f"payload {i}: {err}") from None
+        return prepared
+
+    def prepare_rerun(self, original: Job) -> Job:
+        """The new job a rerun of `original` stores: same kind, payload, key and attempts,
+        linked by rerun_of (a rerun is never deduplicated against its original)."""
+        return self.prepare(
+            original.kind,
+            original.payload,
+            key=original.idempotency_key,
+            max_attempts=original.max_attempts,
+            rerun_of=original.id,
+        )
+
+
+class Engine(Intake):
+    """Submit, rerun, arm faults and read jobs over one store with one registry."""
+
+    def __init__(
+        self,
+        store: Store,
+        registry: Registry,
+        *,
+        clock: Callable[[], float] = time.time,
+        ids: Callable[[], str] = new_id,
+        rng: random.Random | None = None,
+    ) -> None:
+        super().__init__(registry, clock=clock, ids=ids, rng=rng)
+        self.store = store
+        self.submitted = asyncio.Event()
+
     async def submit(
         self,
         kind: str,
@@ -268,26 +328,9 @@ class Engine:
 
         One bad payload raises InvalidInput (naming its position) and stores nothing.
         """
-        items = list(payloads)
-        prepared: list[Job] = []
-        if run_at is not None or delay is not None:
-            run_after(self.clock(), run_at=run_at, delay=delay)  # a bad time names no payload
-        for i, payload in enumerate(items, start=1):
-            try:
-                prepared.append(
-                    self.prepare(
-                        kind,
-                        payload,
-                        key=key,
-                        max_attempts=max_attempts,
-                        run_at=run_at,
-                        delay=delay,
-                    )
-                )
-            except InvalidInput as err:
-                if len(items) == 1:
-                    raise
-                raise InvalidInput(f"payload {i}: {err}") from None
+        prepared = self.prepare_many(
+            kind, payloads, key=key, max_attempts=max_attempts, run_at=run_at, delay=delay
+        )
         return await self._store_new(prepared)
 
     async def _store_new(self, prepared: Sequence[Job]) -> list[Job]:
@@ -308,13 +351,7 @@ class Engine:
         unknown job and InvalidInput for a step the original does not have.
         """
         original = await self.get(job_id)
-        job = self.prepare(
-            original.kind,
-            original.payload,
-            key=original.idempotency_key,
-            max_attempts=original.max_attempts,
-            rerun_of=original.id,
-        )
+        job = self.prepare_rerun(original)
         if from_step is None:
             (stored,) = await self._store_new([job])
             return stored
@@ -694,6 +731,7 @@ def log_transition(
 
 __all__ = [
     "Engine",
+    "Intake",
     "JobDetail",
     "LineageNode",
     "NotFound",

@@ -32,3 +32,7 @@ class StorageError(JobdeckError):
     """The database cannot be opened, read or written (locked past the bound, newer schema, ...)."""
 
     exit_code = 5
+
+
+class WaitTimeout(JobdeckError, TimeoutError):
+    """A wait for a job to finish ran past its timeout; the job itself is unchanged."""

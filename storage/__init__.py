@@ -26,7 +26,7 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'jobdeck.storage' has no attribute {name!r}")
 
 
-__all__ = ["SqliteStore", "is_postgres_url", "open_store"]
+__all__ = ["SqliteStore", "is_postgres_url", "open_store", "sqlite_path"]
 
 _SQLITE_URL = "sqlite:///"
 _POSTGRES_URLS = ("postgresql://", "postgres://")
@@ -51,6 +51,15 @@ async def open_store(path: str, *, read_only: bool = False, create: bool = True)
         from jobdeck.storage.postgres.store import PostgresStore
 
         return await PostgresStore.open(path, read_only=read_only, create=create)
+    path = sqlite_path(path)
+    from jobdeck.storage.sqlite.store import SqliteStore
+
+    return await SqliteStore.open(path, read_only=read_only, create=create)
+
+
+def sqlite_path(path: str) -> str:
+    """The file path a database name that is not a PostgreSQL URL stands for: itself, or the
+    path of a `sqlite:///` URL. Raises StorageError for an empty path or another URL scheme."""
     if path.startswith(_SQLITE_URL):
         path = path[len(_SQLITE_URL) :]
     elif "://" in path:
@@ -60,6 +69,4 @@ async def open_store(path: str, *, read_only: bool = False, create: bool = True)
         )
     if not path:
         raise StorageError("the database path is empty; give a SQLite file path.")
-    from jobdeck.storage.sqlite.store import SqliteStore
-
-    return await SqliteStore.open(path, read_only=read_only, create=create)
+    return path

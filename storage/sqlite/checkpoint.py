@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
+import threading
 import time
 from typing import Final
 
@@ -34,6 +35,7 @@ class Checkpointer:
         self.runs = 0
         self._conn: sqlite3.Connection | None = None
         self._task: asyncio.Task[None] | None = None
+        self._thread: threading.Thread | None = None
         self._last = time.monotonic()
         self._closed = False
 
@@ -43,6 +45,33 @@ class Checkpointer:
             return
         if time.monotonic() - self._last >= self.period:
             self._task = asyncio.create_task(self._run(), name="jobdeck-checkpoint")
+
+    def wrote_blocking(self) -> None:
+        """`wrote()` for a caller without an event loop (the synchronous Client): the
+        checkpoint runs on a short-lived thread instead of a task."""
+        if self._closed or (self._thread is not None and self._thread.is_alive()):
+            return
+        if time.monotonic() - self._last >= self.period:
+            self._last = time.monotonic()  # one thread, even if two callers get here together
+            self._thread = threading.Thread(
+                target=self._run_blocking, name="jobdeck-checkpoint", daemon=True
+            )
+            self._thread.start()
+
+    def _run_blocking(self) -> None:
+        try:
+            self._checkpoint()
+        finally:
+            self._last = time.monotonic()
+
+    def close_blocking(self) -> None:
+        """`close()` without an event loop."""
+        self._closed = True
+        if self._thread is not None:
+            self._thread.join()
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
 
     async def _run(self) -> None:
         try:

@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Awaitable, Callable
-from typing import TypeVar, cast
-
-import aiosqlite
+from typing import TYPE_CHECKING, TypeVar, cast
 
 from jobdeck.core.errors import StorageError
 from jobdeck.storage.sqlite import queries as q
 from jobdeck.storage.sqlite.files import read_only_uri, refuse_newer
 from jobdeck.storage.sqlite.schema import latest, migrations
+
+if TYPE_CHECKING:  # the synchronous Client opens files through `prepare` without aiosqlite
+    import aiosqlite
 
 T = TypeVar("T")
 
@@ -37,6 +38,8 @@ def _target(path: str, *, read_only: bool) -> tuple[str, bool]:
 
 async def connect(path: str, *, read_only: bool) -> aiosqlite.Connection:
     """A connection in autocommit mode (transactions are explicit) on aiosqlite's thread."""
+    import aiosqlite
+
     target, uri = _target(path, read_only=read_only)
     return await aiosqlite.connect(target, uri=uri, isolation_level=None, cached_statements=256)
 

@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
+import logging
+import random
 import sqlite3
+from typing import Final
 
-from jobdeck.core.errors import StorageError
+from jobdeck.core.errors import InvalidInput, StorageError
+
+log = logging.getLogger("jobdeck.storage.sqlite.store")
+
+LOCK_RETRIES: Final = 5
+# Busy errors are retried for at most the busy timeout in all (SQLite's own handler already waits
+# that long on a held lock), and for at least this long: some busy answers come back at once
+# (a WAL snapshot or recovery) and a short retry wins them.
+MIN_LOCK_WAIT: Final = 1.0
 
 # Primary result codes (the low byte of an extended code), from sqlite3.h.
 _BUSY, _LOCKED, _READONLY, _IOERR, _CORRUPT, _FULL, _CANTOPEN, _CONSTRAINT, _NOTADB = (
@@ -53,3 +64,27 @@ def storage_error(exc: sqlite3.Error, path: str) -> StorageError:
     if code == _CONSTRAINT:
         return StorageError(f"the database {path} refused a write ({detail}).")
     return StorageError(f"SQLite failed on {path} ({detail}).")
+
+
+def not_storable(exc: OverflowError | UnicodeEncodeError) -> InvalidInput:
+    """What sqlite3 cannot bind (an int past 64 bits, a lone surrogate) is bad input."""
+    return InvalidInput(
+        f"a value is out of the database's range or is not valid text ({type(exc).__name__})."
+    )
+
+
+def retry_pause(
+    exc: sqlite3.Error, path: str, *, retry: int, retries: int, waited: float, lock_wait: float
+) -> float:
+    """Seconds to pause before running a failed call again while the database is busy, or the
+    StorageError to raise: at once for anything but busy, and once the retries or the lock
+    wait are spent. The async store and the synchronous client retry by this one rule."""
+    if not is_busy(exc):
+        raise storage_error(exc, path) from exc
+    if retry >= retries or waited >= lock_wait:
+        raise StorageError(
+            f"the database {path} stayed locked for {waited:.1f} s; another "
+            "process is holding a write transaction open."
+        ) from exc
+    log.info("%s is locked (%s); retry %d of %d", path, exc, retry + 1, retries)
+    return 0.02 * float(2**retry) * random.uniform(0.5, 1.5)

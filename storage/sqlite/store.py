@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
 import sqlite3
 import time
 from collections.abc import Callable, Mapping, Sequence
 from functools import partial
-from typing import TYPE_CHECKING, Final, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import aiosqlite
 
@@ -28,7 +27,7 @@ from jobdeck.core.contract import (
     Status,
     Step,
 )
-from jobdeck.core.errors import InvalidInput, NotFound, StorageError
+from jobdeck.core.errors import NotFound, StorageError
 from jobdeck.core.store import Change, Claimed, Page, Pruned, Record, ScheduleState, Store
 from jobdeck.storage import checks, lookup
 from jobdeck.storage.rows import (
@@ -47,18 +46,18 @@ from jobdeck.storage.sqlite import steps as steps_sql
 from jobdeck.storage.sqlite import tx
 from jobdeck.storage.sqlite.checkpoint import Checkpointer
 from jobdeck.storage.sqlite.connection import connect, on_thread, prepare
-from jobdeck.storage.sqlite.errors import is_busy, storage_error
+from jobdeck.storage.sqlite.errors import (
+    LOCK_RETRIES,
+    MIN_LOCK_WAIT,
+    not_storable,
+    retry_pause,
+    storage_error,
+)
 from jobdeck.storage.sqlite.files import check_path, create_file
 from jobdeck.storage.sqlite.group_commit import GroupCommit
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
-
-LOCK_RETRIES: Final = 5
-# Busy errors are retried for at most the busy timeout in all (SQLite's own handler already waits
-# that long on a held lock), and for at least this long: some busy answers come back at once
-# (a WAL snapshot or recovery) and a short retry wins them.
-MIN_LOCK_WAIT: Final = 1.0
 
 
 class SqliteStore:
@@ -134,24 +133,17 @@ class SqliteStore:
                 result: T = await on_thread(self._db, fn)
                 return result
             except (OverflowError, UnicodeEncodeError) as exc:
-                # What sqlite3 cannot bind (an int past 64 bits, a lone surrogate) is bad input.
-                raise InvalidInput(
-                    "a value is out of the database's range or is not valid text "
-                    f"({type(exc).__name__})."
-                ) from None
+                raise not_storable(exc) from None
             except sqlite3.Error as exc:
-                if not is_busy(exc):
-                    raise storage_error(exc, self.path) from exc
-                waited = time.monotonic() - started
-                if retry == LOCK_RETRIES or waited >= self._lock_wait:
-                    raise StorageError(
-                        f"the database {self.path} stayed locked for {waited:.1f} s; another "
-                        "process is holding a write transaction open."
-                    ) from exc
-                log.info(
-                    "%s is locked (%s); retry %d of %d", self.path, exc, retry + 1, LOCK_RETRIES
+                pause = retry_pause(
+                    exc,
+                    self.path,
+                    retry=retry,
+                    retries=LOCK_RETRIES,
+                    waited=time.monotonic() - started,
+                    lock_wait=self._lock_wait,
                 )
-                await asyncio.sleep(0.02 * 2**retry * random.uniform(0.5, 1.5))
+                await asyncio.sleep(pause)
         raise AssertionError("unreachable")
 
     async def _write(

@@ -28,5 +28,20 @@ def test_bench_quick_run_prints_the_table_and_writes_markdown(tmp_path: Path) ->
     if has_huey:
         assert "÷huey" in done.stdout
     assert "cost growth" in done.stdout
+    assert "Client.submit, one caller" in done.stdout
+    assert "pages written by one submit's commit" in done.stdout
     written = out.read_text(encoding="utf-8")
     assert written.startswith("# Benchmarks") and "| measurement |" in written
+
+
+def test_bench_client_runs_and_counts_pages_by_tree() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.client", "--jobs", "60", "--rounds", "1", "--threads", "3"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "× the floor" in done.stdout and "× one thread" in done.stdout
+    assert "pages per one-job commit, client:" in done.stdout and "jobs_dedupe" in done.stdout

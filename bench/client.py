@@ -1,0 +1,173 @@
+"""The synchronous Client beside its floor: what one submit costs a web request.
+
+    python -m bench.client [--jobs 5000] [--rounds 3] [--threads 8]
+
+Each round measures, one after the other on fresh files: plain sqlite3 committing each job into
+jobdeck's tables (bench.raw's floor), one caller's `Client.submit`, `--threads` threads sharing
+one Client, one thread through the same kind of Client, and the async `engine.submit` of one
+caller. The figure of each is its median over the rounds. Then what one submit's commit writes:
+the WAL frames (pages) of one job's transaction, by the B-tree they belong to.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import os
+import sqlite3
+import statistics
+import struct
+import tempfile
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
+
+import jobdeck
+from bench import jobdeck_runs as jd
+from bench import raw
+from bench.kinds import NOOP, registry
+from bench.report import Report, Row
+from jobdeck.core.engine import Intake
+from jobdeck.storage.sqlite import queries as q
+from jobdeck.storage.sqlite import tx
+
+WAL_HEADER, FRAME_HEADER = 32, 24
+
+
+def one_caller_rate(folder: Path, n: int) -> float:
+    """jobs/s of one thread calling `Client.submit` with a new payload each time."""
+    with jobdeck.connect(str(folder / "client-one.db"), registry=registry) as client:
+        began = time.perf_counter()
+        for i in range(n):
+            client.submit(NOOP, {"n": i})
+        return n / (time.perf_counter() - began)
+
+
+def threads_rate(folder: Path, n: int, threads: int) -> float:
+    """jobs/s of `threads` threads submitting through one shared Client (a threaded web server's
+    request handlers), n jobs in all."""
+    with jobdeck.connect(str(folder / f"client-{threads}.db"), registry=registry) as client:
+        start = threading.Barrier(threads + 1)
+
+        def caller(c: int) -> None:
+            start.wait()
+            for i in range(c, n, threads):
+                client.submit(NOOP, {"n": i})
+
+        pool = [threading.Thread(target=caller, args=(c,)) for c in range(threads)]
+        for thread in pool:
+            thread.start()
+        start.wait()
+        began = time.perf_counter()
+        for thread in pool:
+            thread.join()
+        return n / (time.perf_counter() - began)
+
+
+def _frames(wal: Path, page_size: int) -> list[int]:
+    """The page number of every frame in a WAL file, in order."""
+    data = wal.read_bytes()[WAL_HEADER:]
+    step = FRAME_HEADER + page_size
+    return [struct.unpack(">I", data[i : i + 4])[0] for i in range(0, len(data), step)]
+
+
+def pages_per_commit(
+    folder: Path, name: str, commit: Callable[[sqlite3.Connection, int], None], n: int = 200
+) -> tuple[float, dict[str, float]]:
+    """WAL frames one commit writes, on average over `n` commits into a database that already
+    holds a few thousand jobs, and how many of them belong to each table or index."""
+    path = folder / f"pages-{name}.db"
+    conn = raw._jobdeck_schema(path)
+    conn.execute("PRAGMA wal_autocheckpoint = 0")  # the WAL keeps every frame for counting
+    for i in range(2_000):
+        commit(conn, -1 - i)
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    page_size = int(conn.execute("PRAGMA page_size").fetchone()[0])
+    for i in range(n):
+        commit(conn, i)
+    frames = _frames(Path(f"{path}-wal"), page_size)
+    owner = dict(conn.execute("SELECT pageno, name FROM dbstat"))
+    by_tree = Counter(owner.get(page, "(free list or header)") for page in frames)
+    conn.close()
+    return len(frames) / n, {tree: count / n for tree, count in by_tree.most_common()}
+
+
+def _raw_commit(conn: sqlite3.Connection, i: int) -> None:
+    """The floor's commit (bench.raw.single_submit_rate): the row, its event, the count."""
+    (row,) = raw._new_job_rows(1, time.time())
+    key = "auto:" + hashlib.sha256(str(i).encode()).hexdigest()[:32]
+    row = (f"{i:+026d}", *row[1:4], key, row[5])
+    conn.execute(q.BEGIN_WRITE)
+    conn.execute(q.INSERT_NEW_JOB, row)
+    conn.execute(q.INSERT_NEW_EVENT, (row[0], row[5]))
+    conn.execute(q.ADD_TO_COUNT, (1, "queued"))
+    conn.execute(q.COMMIT)
+
+
+_INTAKE = Intake(registry)
+
+
+def _client_commit(conn: sqlite3.Connection, i: int) -> None:
+    """What one `Client.submit` runs: the store's own insert transaction for one prepared job."""
+    job = _INTAKE.prepare(NOOP, {"n": i})
+    tx.in_transaction(partial(tx.insert, jobs=[job]), conn)
+
+
+def measure(folder: Path, n: int, rounds: int, threads: int) -> dict[str, float]:
+    runs: dict[str, list[float]] = {"floor": [], "one": [], "many": [], "single": [], "async": []}
+    for r in range(rounds):
+        here = folder / f"round-{r}"
+        here.mkdir()
+        runs["floor"].append(raw.single_submit_rate(here, n))
+        runs["one"].append(one_caller_rate(here, n))
+        runs["many"].append(threads_rate(here, n, threads))
+        runs["single"].append(threads_rate(here, n, 1))
+        runs["async"].append(asyncio.run(jd.single_submit_rate(here, n)))
+    return {name: statistics.median(values) for name, values in runs.items()}
+
+
+def add_to(report: Report, folder: Path, *, jobs: int, rounds: int, threads: int = 8) -> None:
+    """The Client rows of the table (see the module's docstring)."""
+    got = measure(folder, jobs, rounds, threads)
+    report.add(Row("Client.submit, one caller (sync, SQLite)", "jobs/s", got["one"],
+                   raw=got["floor"], target="≥ 0.8× raw"))  # fmt: skip
+    report.add(Row(f"  same, {threads} threads sharing one Client (raw = 1 thread)", "jobs/s",
+                   got["many"], raw=got["single"], target="≥ 2× raw"))  # fmt: skip
+    report.add(Row("  engine.submit, one caller (async), beside it", "jobs/s", got["async"],
+                   raw=got["floor"]))  # fmt: skip
+    floor_pages, _ = pages_per_commit(folder, "floor", _raw_commit)
+    client_pages, _ = pages_per_commit(folder, "client", _client_commit)
+    report.add(Row("pages written by one submit's commit", "pages", client_pages,
+                   raw=floor_pages, higher_better=False))  # fmt: skip
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m bench.client", description=__doc__.splitlines()[0])
+    p.add_argument("--jobs", type=int, default=5_000, help="jobs per measurement")
+    p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--threads", type=int, default=8)
+    args = p.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="jobdeck-bench-client-") as tmp:
+        folder = Path(tmp)
+        got = measure(folder, args.jobs, args.rounds, args.threads)
+        print(f"load average {os.getloadavg()[0]:.2f}; {args.rounds} rounds of {args.jobs:,} jobs")
+        print(f"plain sqlite3, a commit per job   {got['floor']:>9,.0f} jobs/s")
+        print(f"Client.submit, one caller         {got['one']:>9,.0f} jobs/s  "
+              f"{got['one'] / got['floor']:.2f}× the floor")  # fmt: skip
+        print(f"Client.submit, {args.threads} threads, one Client {got['many']:>9,.0f} jobs/s  "
+              f"{got['many'] / got['single']:.2f}× one thread ({got['single']:,.0f})")  # fmt: skip
+        print(f"engine.submit, one caller (async) {got['async']:>9,.0f} jobs/s  "
+              f"{got['async'] / got['floor']:.2f}× the floor")  # fmt: skip
+        for name, commit in (("floor", _raw_commit), ("client", _client_commit)):
+            pages, by_tree = pages_per_commit(folder, name, commit)
+            trees = ", ".join(f"{tree} {count:.2f}" for tree, count in by_tree.items())
+            print(f"pages per one-job commit, {name}: {pages:.2f} ({trees})")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
