@@ -9,8 +9,9 @@ age out too), in ten batches a second on a fixed schedule. A `jobdeck worker` pr
 that is how the engine is deployed, its event loop and its share of the GIL are not the
 submitter's, and its CPU time is its own to read from /proc. With `--pruner worker` (the default
 where the worker has `--retention`, but for `--quick`) that worker also prunes, started with
-`--retention done=60s,failed=60s`: automatic retention as shipped (a round 5 s after one that pruned something, at once
-after one that ran out of budget, a minute after one that found nothing). With
+`--retention done=60s,failed=60s`: automatic retention as shipped (a round 5 s after one that
+pruned something, at once after one that ran out of budget, a minute after one that found
+nothing). With
 `--pruner bench` a task here holds the store's `retention` lease and every `--prune-every`
 seconds calls `Engine.prune` on done and failed jobs older than `--retention` seconds, 500 a
 transaction (the issue's "every few seconds", and the only pruner before workers had retention).
