@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import os
+import signal
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit, urlunsplit
@@ -21,6 +22,11 @@ from hypothesis import HealthCheck, settings
 
 from jobdeck.storage.postgres.schema import latest
 from tests import pg_cluster
+
+# A shell that starts the suite in the background (`pytest &`) ignores SIGINT in it, and every
+# command a test starts would inherit that and never see a test's ctrl-c: give them the default.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 settings.register_profile(
     "jobdeck", deadline=None, suppress_health_check=[HealthCheck.too_slow], max_examples=100
