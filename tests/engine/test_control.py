@@ -175,7 +175,7 @@ async def test_a_handler_that_swallows_the_cancel_still_ends_cancelled(store: St
 
 async def test_lease_recovery_ends_a_cancel_requested_job_as_cancelled(engine: Engine) -> None:
     job = await engine.submit("demo.echo", {"n": 6})
-    (claimed,) = await engine.store.claim("dead-worker", [], 1, engine.clock(), 0.01)
+    (_claimed,) = await engine.store.claim("dead-worker", [], 1, engine.clock(), 0.01)
     await engine.cancel(job.id, reason="worker is gone")
     await asyncio.sleep(0.05)
     assert await engine.recover() == 1
