@@ -20,6 +20,18 @@ MAIN: list[tuple[str, str, str, str]] = [
         "fault",
     ),
     ("Rerun job", "run the selected job again and show the verdict", "rerun", "fault"),
+    (
+        "Cancel job",
+        "stop the selected job; it ends failed, reason cancelled",
+        "cancel_job",
+        "write",
+    ),
+    (
+        "Pause or resume kind",
+        "stop or restart every worker claiming the selected job's kind",
+        "pause_kind",
+        "write",
+    ),
     ("Submit a job", "pick a kind and write a JSON payload", "submit", "write"),
     ("Filter jobs", "match kind, id, reason code or payload text", "filter", ""),
     ("Group failures by reason", "toggle the Failed pane's group view", "group", ""),
