@@ -94,9 +94,10 @@ def actor(by: str | None) -> str:
 
 
 def check_kind_name(kind: str) -> str:
-    """A kind name given to pause or resume; raises InvalidInput when empty or not one line."""
+    """A kind name an operator gives (pause, resume, cancel --kind); raises InvalidInput when
+    empty or not one line."""
     if not kind or not kind.strip():
-        raise InvalidInput("name the kind to pause or resume; an empty name is no kind.")
+        raise InvalidInput("name a kind; an empty name is no kind.")
     if len(kind) > 200 or any(ord(c) < 32 or c == "\x7f" for c in kind):
         raise InvalidInput("a kind name is one line of at most 200 characters.")
     return kind
