@@ -28,6 +28,9 @@ CANCEL_CHANNEL: Final = "jobdeck_cancel"
 # Advisory-lock keys (any two constants no other program is likely to pick).
 MIGRATE_LOCK: Final = 0x6A6F6264_00000001
 EVENTS_LOCK: Final = 0x6A6F6264_00000002
+# The class of the per-job advisory locks that order a cancel request against a change of the
+# same job back to the queue (an int4: the two-key form of the lock).
+CANCEL_LOCK: Final = 0x6A640003
 
 # -- opening -----------------------------------------------------------------------------------
 
@@ -405,6 +408,13 @@ WHERE leases.expires_at < $4 OR leases.owner = excluded.owner
 
 # -- operator control --------------------------------------------------------------------------
 
+# Take the cancel lock of each job in $1, in id order, until the transaction ends. A cancel
+# request and a change back to the queue both take it before they read: otherwise, under read
+# committed, each could miss the other's uncommitted row and a cancelled job be requeued.
+LOCK_CANCELS: Final = f"""
+SELECT pg_advisory_xact_lock({CANCEL_LOCK}, hashtext(s.id))
+FROM (SELECT DISTINCT id FROM unnest($1::text[]) AS u(id) ORDER BY id) AS s
+"""
 # Store a cancel request while the job still runs attempt $2 (a second request keeps the
 # first); returns the job id when it is stored or was already.
 INSERT_CANCEL: Final = """

@@ -134,6 +134,9 @@ async def apply(conn: Connection, changes: Sequence[Change]) -> list[bool]:
     if len({c.after.id for c in changes}) < len(changes):
         # One job twice in a batch: apply one by one so each compares against the one before.
         return [won for c in changes for won in await apply(conn, [c])]
+    requeued = sorted({c.after.id for c in changes if c.after.status is Status.QUEUED})
+    if requeued:  # ordered against cancel requests of the same jobs (see LOCK_CANCELS)
+        await conn.execute(q.LOCK_CANCELS, requeued)
     closes = [
         (c.after.id, c.before.attempt, c.after.updated_at, c.outcome.value,
          encode_reason(c.reason if c.reason is not None else c.after.reason))
@@ -337,6 +340,7 @@ async def request_cancel(
     conn: Connection, requests: Sequence[CancelRequest], action: Action | None
 ) -> list[bool]:
     """Each request stored (or already stored) while its job runs that attempt; one NOTIFY."""
+    await conn.execute(q.LOCK_CANCELS, sorted({r.job_id for r in requests}))
     landed = []
     for r in requests:
         row = await conn.fetchrow(q.INSERT_CANCEL, r.job_id, r.attempt, r.reason, r.actor, r.at)

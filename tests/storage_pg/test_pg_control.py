@@ -58,3 +58,41 @@ def test_a_cancel_reaches_a_worker_process_through_notify(pg_url: str, tmp_path:
         finish(worker)
     notes = [what for j, what in read_notes(env["JOBDECK_TEST_LOG"]) if j == job]
     assert notes == ["debit", "hold", "undo:hold", "undo:debit"]
+
+
+async def test_a_requeue_never_slips_past_a_cancel_request_being_written(pg_url: str) -> None:
+    """Under read committed a requeue could miss a cancel request not yet committed; both take
+    the job's cancel lock first, so the requeue waits for the request and then loses."""
+    import asyncio
+
+    import asyncpg
+
+    from jobdeck.core import Engine, demo_registry
+    from jobdeck.core.contract import Category, Reason, Requeue, transition
+    from jobdeck.core.store import Change
+    from jobdeck.storage import open_store
+    from jobdeck.storage.postgres import queries as q
+
+    store = await open_store(pg_url)
+    try:
+        engine = Engine(store, demo_registry())
+        job = await engine.submit("demo.echo", {"n": 1})
+        (claimed,) = await store.claim("w1", [], 1, engine.clock(), 30)
+        conn = await asyncpg.connect(pg_url, server_settings={"search_path": "jobdeck"})
+        try:
+            writing = conn.transaction()
+            await writing.start()
+            await conn.execute(q.LOCK_CANCELS, [job.id])
+            await conn.fetchrow(q.INSERT_CANCEL, job.id, claimed.job.attempt, None, "ops", 0.0)
+            why = Reason(code="later", message="later", category=Category.RETRYABLE)
+            now = engine.clock()
+            back = transition(claimed.job, Requeue(why, now, now))
+            requeue = asyncio.create_task(store.apply([Change(claimed.job, back)]))
+            await asyncio.sleep(0.3)  # the requeue runs while the request is uncommitted
+            await writing.commit()
+            assert await requeue == [False]
+        finally:
+            await conn.close()
+        assert (await engine.get(job.id)).status.value == "running"
+    finally:
+        await store.close()
