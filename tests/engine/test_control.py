@@ -269,3 +269,14 @@ async def test_every_operator_action_is_on_the_trail_after_its_event(engine: Eng
     assert trail[0].after_cursor == last  # written after the cancel's own event
     assert await engine.actions(after_id=trail[0].id) == trail[1:]
     assert await engine.actions(since=last + 1) == []
+
+
+async def test_schedule_pause_and_resume_are_on_the_trail(engine: Engine) -> None:
+    await engine.store.declare_schedules([("nightly", "demo.echo", "0 3 * * *", "UTC")], 0.0)
+    await engine.pause_schedule("nightly", reason="holiday", by="fay")
+    await engine.resume_schedule("nightly", by="fay")
+    trail = [(a.action, a.target, a.actor, a.reason) for a in await engine.actions()]
+    assert trail == [
+        (ActionName.SCHEDULE_PAUSE, "nightly", "fay", "holiday"),
+        (ActionName.SCHEDULE_RESUME, "nightly", "fay", None),
+    ]
