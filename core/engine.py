@@ -35,7 +35,7 @@ from jobdeck.core.contract import (
     event_reason,
     transition,
 )
-from jobdeck.core.control import ActionName, Control, operator_text, request_reason
+from jobdeck.core.control import ActionName, Control, actor, operator_text, request_reason
 from jobdeck.core.derived import RetryExplanation, explain, pruned_sentence
 from jobdeck.core.errors import InvalidInput, NotFound
 from jobdeck.core.gates import GateContext, first_failure
@@ -491,16 +491,17 @@ class Engine(Control):
         """Stop one schedule making jobs, for every worker, and log it on the operator trail.
         Raises NotFound (a schedule no worker has declared yet cannot be paused) and
         InvalidInput for a bad reason."""
-        text = operator_text(reason)
+        text, who = operator_text(reason), actor(by)  # both checked before anything is written
         state = await self.store.pause_schedule(name, paused=True, reason=text, now=self.clock())
-        await self.record_action(ActionName.SCHEDULE_PAUSE, name, reason=text, by=by)
+        await self.record_action(ActionName.SCHEDULE_PAUSE, name, reason=text, by=who)
         return state
 
     async def resume_schedule(self, name: str, *, by: str | None = None) -> ScheduleState:
         """Let a paused schedule make jobs again from now on; the ticks that fell while it was
         paused are not made up. Logged on the operator trail. Raises NotFound."""
+        who = actor(by)
         state = await self.store.pause_schedule(name, paused=False, reason=None, now=self.clock())
-        await self.record_action(ActionName.SCHEDULE_RESUME, name, by=by)
+        await self.record_action(ActionName.SCHEDULE_RESUME, name, by=who)
         return state
 
     async def schedule_jobs(self, name: str, *, limit: int = 50) -> list[Job]:

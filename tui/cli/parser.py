@@ -145,9 +145,11 @@ def build_parser() -> argparse.ArgumentParser:
     sp = sc_sub.add_parser("pause", help="stop a schedule making jobs, for every worker")
     sp.add_argument("name")
     sp.add_argument("--reason", help="why, shown with the schedule")
+    sp.add_argument("--by", help="who pauses (default user@host)")
     sp.add_argument("--json", action="store_true")
     sr = sc_sub.add_parser("resume", help="let a paused schedule make jobs again from now on")
     sr.add_argument("name")
+    sr.add_argument("--by", help="who resumes (default user@host)")
     sr.add_argument("--json", action="store_true")
 
     b = sub.add_parser(
