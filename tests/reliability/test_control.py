@@ -47,8 +47,11 @@ def test_a_worker_process_stops_a_cancelled_running_job_and_rolls_back(rig: Rig)
 
 
 def test_a_worker_process_leaves_a_paused_kind_queued(rig: Rig) -> None:
+    first = rig.run("submit", "rel.record", '{"n": 0}').out.strip()
     worker = rig.spawn("worker")
     with reaped(worker):
+        # The worker is up and has claimed this kind before it is paused under it.
+        wait_until(lambda: job_status(rig.db, first) == "done", what="the worker to start")
         assert rig.run("pause", "rel.record", "--reason", "hold on").code == 0
         held = rig.run("submit", "rel.record", '{"n": 1}').out.strip()
         # Submitted after the held job, so a worker that ignored the pause would run it first.
@@ -61,3 +64,4 @@ def test_a_worker_process_leaves_a_paused_kind_queued(rig: Rig) -> None:
         worker.send_signal(signal.SIGTERM)  # rel.hang_first still hangs: release it now
         finish(worker)
     assert [j for j, _, _ in read_log(rig.log)].count(held) == 1
+    assert read_log(rig.log)[-1][0] == held  # it ran only after the resume
