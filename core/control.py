@@ -1,9 +1,10 @@
 """Operator control: cancel a job, pause and resume a kind, and the trail those actions leave.
 
-The values here cross the store boundary; the rules are pure. A cancel adds a category
-(`cancelled`), never a status: a queued job takes the queued -> failed arrow at once, a running
-job gets a cancel request that its worker (or lease recovery, when the worker died) turns into
-running -> failed through `transition()` like every other outcome.
+The rules here are pure; the verbs (`Control`, a part of `Engine`) hand their results to the
+store, whose values (`Action`, `CancelRequest`, `PausedKind`) live in `core.store`. A cancel
+adds a category (`cancelled`), never a status: a queued job takes the queued -> failed arrow at
+once, a running job gets a cancel request that its worker (or lease recovery, when the worker
+died) turns into running -> failed through `transition()` like every other outcome.
 
 The trail: every operator action is one row of an append-only `actions` table (who, what, on
 what, why), not an event, because an event belongs to one job and the events table is far too
@@ -49,15 +50,11 @@ class ActionName(StrEnum):
     PRUNE = "prune"
 
 
-def cancel_reason(
-    *, actor: str, at: float, text: str | None, was_running: bool, step: str | None = None
-) -> Reason:
+def cancel_reason(*, actor: str, at: float, text: str | None, was_running: bool) -> Reason:
     """The one reason of a cancelled job: who, when, why, and whether its handler had started."""
     where = "while it ran" if was_running else "before it ran"
     why = f": {text}" if text else "."
     evidence: dict[str, JsonValue] = {"by": actor, "at": at, "reason": text, "running": was_running}
-    if step is not None:
-        evidence["step"] = step
     return Reason(
         code="cancelled",
         message=f"Cancelled by {actor} {where}{why}",
