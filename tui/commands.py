@@ -50,6 +50,7 @@ SCHEDULE_JOBS: list[tuple[str, str, str, str]] = [
 DETAIL: list[tuple[str, str, str, str]] = [
     ("Force a failure", "fail this job's (or its kind's) next attempt", "force_fault", "fault"),
     ("Rerun job", "run this job again and show the verdict", "rerun", "fault"),
+    ("Cancel job", "stop this job; it ends failed, reason cancelled", "cancel_job", "write"),
     ("Export incident report", "write this job as Markdown", "export", ""),
     ("Back", "return to the panes", "app.pop_screen", ""),
 ]

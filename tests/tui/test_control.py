@@ -153,3 +153,22 @@ async def test_the_footer_and_palette_list_cancel_and_pause(make_app: MakeApp) -
         assert {"x", "p", "q", "question_mark"} <= set(shown)
         for key in ("x", "p", "q", "question_mark"):  # every key fits at 80 columns
             assert screen.contains_region(shown[key].region), key
+
+
+async def test_x_in_the_detail_cancels_that_job(make_app: MakeApp) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        await app.push_screen(DetailScreen(QUEUED_CHARGE))
+        await settle(pilot)
+        await pilot.press("x")
+        await settle(pilot)
+        assert isinstance(app.screen, CancelScreen)
+        app.screen.query_one("#cancel-reason", Input).value = "from the detail"
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, DetailScreen)
+        assert "from the detail" in plain(app.screen.query_one(ReasonView))
+        await pilot.press("x")  # now failed: no dialog
+        await settle(pilot)
+        assert isinstance(app.screen, DetailScreen)

@@ -20,7 +20,7 @@ KEYS: list[tuple[str, str]] = [
     ("enter", "open the selected job's detail (in the group view: show that group's jobs)"),
     ("f", "force a failure on the selected job's next attempt, or on a kind ¹"),
     ("r", "rerun the selected job and show its verdict (group view: retry the group) ¹"),
-    ("x", "cancel the selected job, after a confirm with an optional reason ² ³"),
+    ("x", "cancel the selected job (or the one in the detail), after a confirm with a reason ² ³"),
     ("p", "pause or resume the selected job's kind for every worker, after a confirm ²"),
     ("s", "submit a job: kind and JSON payload ²"),
     ("/", "filter every pane by kind, id, reason code or payload text; esc clears"),

@@ -22,6 +22,7 @@ from textual.widgets import Footer
 from jobdeck.core import Job, JobdeckError, Status
 from jobdeck.tui.feed import PANE_ORDER, Feed, PaneQuery, Snapshot
 from jobdeck.tui.messages import FilterChanged, FilterDone, GroupChosen, JobChosen
+from jobdeck.tui.widgets.cells import short_id
 from jobdeck.tui.widgets.filter_bar import FilterBar
 from jobdeck.tui.widgets.job_pane import JobPane
 from jobdeck.tui.widgets.status_bar import StatusBar
@@ -287,7 +288,7 @@ class MainScreen(Screen[None]):
             return
         if job.status.finished:
             self.notify(
-                f"Job {job.id[-6:]} is already {job.status.value}; only a queued or running "
+                f"Job {short_id(job.id)} is already {job.status.value}; only a queued or running "
                 "job can be cancelled.",
                 severity="warning",
             )
