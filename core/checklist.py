@@ -6,12 +6,16 @@ trusts a return value alone.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
 from jobdeck.core.contract import Category, CompensationStatus, Status, StepStatus
 from jobdeck.core.engine import Engine
+from jobdeck.core.registry import Registry
 from jobdeck.core.rerun import Verdict
 from jobdeck.core.worker import Worker
 
@@ -185,6 +189,80 @@ async def delayed_start(engine: Engine) -> Check:
     )
 
 
+async def cancel_rolls_back(engine: Engine) -> Check:
+    held = asyncio.Event()
+    seen: list[str] = []
+    own = Registry()
+
+    @own.kind("check.hold", max_attempts=3)
+    async def hold(ctx: Any, payload: Any) -> Any:
+        await ctx.step("reserve", lambda: seen.append("reserve"), compensate=release)
+        held.set()
+        try:
+            await asyncio.sleep(3600)
+        except asyncio.CancelledError:
+            seen.append("stopped")
+            raise
+
+    def release(_: Any) -> None:
+        seen.append("release")
+
+    checker = Engine(
+        engine.store, engine.registry.merge(own), clock=engine.clock, ids=engine.ids, rng=engine.rng
+    )
+    job = await checker.submit("check.hold", {})
+    stop = asyncio.Event()
+    worker = asyncio.create_task(Worker(checker, concurrency=1, poll=0.01, lease=10).run(stop))
+    elapsed = None
+    try:
+        async with asyncio.timeout(20):
+            await held.wait()
+            began = time.monotonic()
+            await checker.cancel(job.id, reason="checklist cancel", by="jobdeck check")
+            job = await checker.wait(job.id, poll=0.01)
+            elapsed = time.monotonic() - began
+    except TimeoutError:
+        job = await checker.get(job.id)
+    finally:
+        stop.set()
+        await worker
+    steps = {s.name: s for s in await engine.store.steps(job.id)}
+    reserve = steps.get("reserve")
+    ok = (
+        job.status is Status.FAILED
+        and job.reason is not None
+        and job.reason.category is Category.CANCELLED
+        and reserve is not None
+        and reserve.compensation is CompensationStatus.DONE
+        and seen == ["reserve", "stopped", "release"]
+    )
+    state = reserve.compensation.value if reserve and reserve.compensation else "not compensated"
+    when = f"{elapsed * 1000:.0f} ms after the cancel" if elapsed is not None else "never"
+    return Check(
+        "a cancelled running job rolls back its steps",
+        ok,
+        f"handler stopped and recorded {when}; reserve {state}",
+    )
+
+
+async def pause_holds_a_kind(engine: Engine) -> Check:
+    await engine.pause("demo.random", reason="checklist pause", by="jobdeck check")
+    try:
+        job = await engine.submit("demo.random", {"check": "paused"})
+        await _drain(engine)  # a burst worker leaves the paused kind queued and stops
+        held = (await engine.get(job.id)).status
+    finally:
+        await engine.resume("demo.random", by="jobdeck check")
+    await _drain(engine)
+    after = (await engine.get(job.id)).status
+    ok = held is Status.QUEUED and after is Status.DONE
+    return Check(
+        "a paused kind waits until it is resumed",
+        ok,
+        f"{held.value} while paused, {after.value} after resume",
+    )
+
+
 CHECKS: list[Callable[[Engine], Awaitable[Check]]] = [
     one_success,
     forced_failure,
@@ -193,6 +271,8 @@ CHECKS: list[Callable[[Engine], Awaitable[Check]]] = [
     retry_policy,
     rollback,
     delayed_start,
+    cancel_rolls_back,
+    pause_holds_a_kind,
 ]
 
 

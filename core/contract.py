@@ -34,8 +34,9 @@ class Status(StrEnum):
 class Category(StrEnum):
     """Why a job or an attempt failed, in one word the monitor colours by.
 
-    The first five are final categories of a failed job. `retryable` marks an attempt that failed
-    and was scheduled again; it never ends a job.
+    The first six are final categories of a failed job. `retryable` marks an attempt that failed
+    and was scheduled again; it never ends a job. `cancelled` is an operator's cancel: of a
+    queued job (which never ran) or of a running one (its handler was stopped).
     """
 
     DENIED = "denied"
@@ -43,6 +44,7 @@ class Category(StrEnum):
     RETRIES_EXHAUSTED = "retries_exhausted"
     INJECTED = "injected"
     LOST_LEASE = "lost_lease"
+    CANCELLED = "cancelled"
     RETRYABLE = "retryable"
 
 

@@ -35,6 +35,7 @@ from jobdeck.core.contract import (
     event_reason,
     transition,
 )
+from jobdeck.core.control import ActionName, Control, actor, operator_text, request_reason
 from jobdeck.core.derived import RetryExplanation, explain, pruned_sentence
 from jobdeck.core.errors import InvalidInput, NotFound
 from jobdeck.core.gates import GateContext, first_failure
@@ -275,8 +276,8 @@ class Intake:
         )
 
 
-class Engine(Intake):
-    """Submit, rerun, arm faults and read jobs over one store with one registry."""
+class Engine(Intake, Control):
+    """Submit, rerun, arm faults, cancel, pause and read jobs over one store with one registry."""
 
     def __init__(
         self,
@@ -437,8 +438,22 @@ class Engine(Intake):
         their attempts are spent). Any process may call this; the CAS makes it safe."""
         now = self.clock()
         expired = await self.store.expired(now, limit)
+        # A job an operator asked to cancel ends cancelled, never back in the queue.
+        cancels = {r.job_id: r for r in await self.store.cancel_requests([j.id for j in expired])}
         changes = []
         for job in expired:
+            if job.id in cancels:
+                event: Requeue | Fail = Fail(request_reason(cancels[job.id]), now)
+                changes.append(
+                    Change(
+                        job,
+                        transition(job, event),
+                        attempt_outcome(event),
+                        event_reason(event),
+                        lease_ended_at=job.lease_expires_at,
+                    )
+                )
+                continue
             backoff = (
                 self.registry.get(job.kind).backoff if job.kind in self.registry else Backoff()
             )
@@ -507,17 +522,24 @@ class Engine(Intake):
             views.append(ScheduleView(name, entry, state, next_tick))
         return views
 
-    async def pause_schedule(self, name: str, *, reason: str | None = None) -> ScheduleState:
-        """Stop one schedule making jobs, for every worker. Raises NotFound (a schedule no
-        worker has declared yet cannot be paused) and InvalidInput for a bad reason."""
-        return await self.store.pause_schedule(
-            name, paused=True, reason=_operator_text(reason), now=self.clock()
-        )
+    async def pause_schedule(
+        self, name: str, *, reason: str | None = None, by: str | None = None
+    ) -> ScheduleState:
+        """Stop one schedule making jobs, for every worker, and log it on the operator trail.
+        Raises NotFound (a schedule no worker has declared yet cannot be paused) and
+        InvalidInput for a bad reason."""
+        text, who = operator_text(reason), actor(by)  # both checked before anything is written
+        state = await self.store.pause_schedule(name, paused=True, reason=text, now=self.clock())
+        await self.record_action(ActionName.SCHEDULE_PAUSE, name, reason=text, by=who)
+        return state
 
-    async def resume_schedule(self, name: str) -> ScheduleState:
+    async def resume_schedule(self, name: str, *, by: str | None = None) -> ScheduleState:
         """Let a paused schedule make jobs again from now on; the ticks that fell while it was
-        paused are not made up. Raises NotFound."""
-        return await self.store.pause_schedule(name, paused=False, reason=None, now=self.clock())
+        paused are not made up. Logged on the operator trail. Raises NotFound."""
+        who = actor(by)
+        state = await self.store.pause_schedule(name, paused=False, reason=None, now=self.clock())
+        await self.record_action(ActionName.SCHEDULE_RESUME, name, by=who)
+        return state
 
     async def schedule_jobs(self, name: str, *, limit: int = 50) -> list[Job]:
         """The jobs one schedule made, newest tick first."""
@@ -694,14 +716,6 @@ def retention_cutoffs(
     if not cutoffs:
         raise InvalidInput("say how old a done or failed job must be to be pruned.")
     return cutoffs
-
-
-def _operator_text(text: str | None) -> str | None:
-    """An operator's reason: one line of at most 500 characters, or None when empty."""
-    text = (text or "").strip()
-    if len(text) > 500 or any(ord(c) < 32 for c in text):
-        raise InvalidInput("a reason is one line of at most 500 characters.")
-    return text or None
 
 
 def _log_applied(changes: Sequence[Change], applied: Sequence[bool]) -> None:

@@ -94,6 +94,41 @@ class Record:
 
 
 @dataclass(frozen=True, slots=True)
+class Action:
+    """One row of the operator trail. `id` and `after_cursor` (the newest event cursor when it
+    was written) are set by the store."""
+
+    at: float
+    actor: str
+    action: str  # a jobdeck.core.control.ActionName; text, so a newer jobdeck's rows read
+    target: str
+    reason: str | None = None
+    id: int = 0
+    after_cursor: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class CancelRequest:
+    """An operator asked to stop a running job (attempt `attempt`); its worker obeys."""
+
+    job_id: str
+    attempt: int
+    actor: str
+    at: float
+    reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PausedKind:
+    """A kind no worker claims until it is resumed."""
+
+    kind: str
+    actor: str
+    at: float
+    reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Page:
     """A keyset page of one pane: rows in id order and the cursor to pass for the next page."""
 
@@ -315,6 +350,53 @@ class Store(Protocol):
     async def take_lease(self, name: str, owner: str, now: float, seconds: float) -> bool:
         """Hold the named lease until `now + seconds` if it is free, expired or already
         `owner`'s; whether `owner` holds it now."""
+        ...
+
+    # -- operator control ------------------------------------------------------------------------
+    async def cancel_queued(self, changes: Sequence[Change], action: Action | None) -> list[bool]:
+        """`apply(changes)` (each queued -> failed, reason cancelled) and append `action` to the
+        operator trail, in one transaction; the action only when a change won."""
+        ...
+
+    async def request_cancel(
+        self, requests: Sequence[CancelRequest], action: Action | None
+    ) -> list[bool]:
+        """Store each cancel request whose job still runs the request's attempt, tell the
+        workers (PostgreSQL: NOTIFY), and append `action` when one landed, in one transaction;
+        which landed (a request already stored for that job counts as landed)."""
+        ...
+
+    async def cancel_requests(self, job_ids: Sequence[str]) -> list[CancelRequest]:
+        """The stored cancel requests of these jobs, in one query."""
+        ...
+
+    async def wait_for_cancels(self, within: float) -> None:
+        """Wait up to `within` seconds, less when a cancel request is stored (PostgreSQL hears
+        it through LISTEN/NOTIFY; SQLite just sleeps). A return is a hint to look, no more."""
+        ...
+
+    async def pause_kind(
+        self, kind: str, *, paused: bool, reason: str | None, action: Action
+    ) -> bool:
+        """Pause (or resume) `kind` for every worker and append `action`, in one transaction;
+        whether it changed anything. Resuming wakes idle workers (PostgreSQL: NOTIFY)."""
+        ...
+
+    async def paused_kinds(self) -> list[PausedKind]:
+        """Every paused kind, by name."""
+        ...
+
+    async def kind_seen(self, kind: str) -> bool:
+        """Whether any job of `kind` is stored, or `kind` is paused."""
+        ...
+
+    async def record_action(self, action: Action) -> None:
+        """Append one row to the operator trail."""
+        ...
+
+    async def actions(self, *, after_id: int, since: int, limit: int) -> list[Action]:
+        """Trail rows with id > after_id written after event cursor `since` was (their
+        `after_cursor` at least `since`), in id order."""
         ...
 
     # -- wake-ups --------------------------------------------------------------------------------

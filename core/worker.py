@@ -2,8 +2,9 @@
 
 One asyncio task talks to the store for the jobs: it records the attempts that finished since its
 last turn and claims as many jobs as there are free slots, in one transaction (one compare-and-set
-and one event per job). Another renews leases, and each claimed job runs in its own task, at most
-`concurrency` at a time.
+and one event per job). Another renews leases, a third watches for cancel requests of the running
+jobs (one query every half second on SQLite; woken by NOTIFY on PostgreSQL), and each claimed job
+runs in its own task, at most `concurrency` at a time.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from jobdeck.core.contract import (
     event_reason,
     transition,
 )
+from jobdeck.core.control import request_reason
 from jobdeck.core.engine import Engine, log_transition
 from jobdeck.core.errors import JobdeckError
 from jobdeck.core.registry import Kind
@@ -48,7 +50,7 @@ from jobdeck.core.retry import (
     injected,
 )
 from jobdeck.core.steps import CompensateFn, InjectedFault, LeaseLost, StepFn, StepRunner
-from jobdeck.core.store import Change, Claimed
+from jobdeck.core.store import CancelRequest, Change, Claimed
 from jobdeck.core.ticker import Ticker
 
 log = logging.getLogger("jobdeck.worker")
@@ -56,6 +58,9 @@ log = logging.getLogger("jobdeck.worker")
 JOB_LOG = logging.getLogger("jobdeck.job")
 FLUSH_GROUP = 64
 CLAIM_RETRIES = 6  # consecutive failed claims (about 6 s of back-off) before the worker stops
+# How often a worker with running jobs asks the store for their cancel requests, when the store
+# cannot tell it (SQLite): a cancel reaches the handler within this plus one query.
+CANCEL_POLL = 0.5
 
 
 @dataclass
@@ -86,6 +91,7 @@ class WorkerStats:
     retried: int = 0
     lost: int = 0
     released: int = 0
+    cancelled: int = 0
 
 
 def worker_name() -> str:
@@ -137,6 +143,8 @@ class Worker:
         self._finished: asyncio.Queue[Change] = asyncio.Queue()
         self._slot_free = asyncio.Event()
         self._lost: set[str] = set()
+        self._cancelling: dict[str, CancelRequest] = {}  # asked to stop; the handler is told
+        self._honoured: set[str] = set()  # stopping: compensations and the failure under way
         self._looked_at: float | None = None  # when the last claim read the queue
 
     async def run(self, stop: asyncio.Event | None = None) -> WorkerStats:
@@ -145,17 +153,19 @@ class Worker:
         await self.store.touch_worker(self.name, self.engine.clock())
         await self.ticker.start()
         beat = asyncio.create_task(self._heartbeat(stop), name="jobdeck-heartbeat")
-        background = [beat]
+        watch = asyncio.create_task(self._watch_cancels(), name="jobdeck-cancels")
+        background = [beat, watch]
         if not self.burst and not self.retainer.retention.off:
             retain = self.retainer.run(stop)
             background.append(asyncio.create_task(retain, name="jobdeck-retention"))
         try:
             await self._claim_loop(stop)
         finally:
-            for task in background[1:]:  # a prune round under way is not worth waiting for
+            for task in background[2:]:  # a prune round under way is not worth waiting for
                 task.cancel()
             await self._drain()
             beat.cancel()
+            watch.cancel()
             await asyncio.gather(*background, return_exceptions=True)
             await self._flush_all()
             try:
@@ -240,13 +250,18 @@ class Worker:
         self.engine.submitted.clear()
 
     async def _drained(self) -> bool:
-        """Whether nothing this worker could run is queued or running (burst mode's exit)."""
+        """Whether nothing this worker could run is queued or running (burst mode's exit); the
+        queued jobs of a paused kind do not count."""
         await self._flush_all()
-        if not self.kinds:
+        paused = {p.kind for p in await self.store.paused_kinds()}
+        if not self.kinds and not paused:
             counts = await self.store.counts()
             return not any(counts[s] for s in counts if not s.finished)
+        if not self.kinds and (await self.store.counts())[Status.RUNNING]:
+            return False
+        kinds = [k for k in self.kinds or self.engine.registry.names() if k not in paused]
         for status in (Status.QUEUED, Status.RUNNING):
-            for kind in self.kinds:
+            for kind in kinds:
                 if (await self.store.page(status, kind=kind, limit=1)).jobs:
                     return False
         return True
@@ -261,6 +276,8 @@ class Worker:
 
     async def _run(self, claimed: Claimed) -> None:
         job = claimed.job
+        kind: Kind | None = None
+        runner: StepRunner | None = None
         try:
             kind = self.engine.registry.get(job.kind)
             runner = await self._runner(job, claimed.fault)
@@ -269,8 +286,16 @@ class Worker:
                 result: Any = None
             else:
                 result, failure = await self._call(kind, job, runner)
+            if job.id in self._cancelling:
+                # The handler caught the cancel and returned (or raised something else): the
+                # operator's cancel still decides the outcome.
+                await self._cancelled(job, kind, runner)
+                return
             await self._finish(job, kind, result, failure, runner)
         except asyncio.CancelledError:
+            if job.id in self._cancelling and job.id not in self._lost:
+                await self._cancelled(job, kind, runner)
+                return
             if job.id in self._lost:
                 self.stats.lost += 1
                 log.warning(
@@ -291,6 +316,8 @@ class Worker:
             log.exception("job %s: the worker failed to finish attempt %d", job.id, job.attempt)
         finally:
             self._running.pop(job.id, None)
+            self._cancelling.pop(job.id, None)
+            self._honoured.discard(job.id)
             self._slot_free.set()
 
     async def _runner(self, job: Job, fault: Fault | None) -> StepRunner:
@@ -365,6 +392,29 @@ class Worker:
         self.stats.failed += 1
         self._queue(job, Fail(decision.reason, self.engine.clock()))
 
+    async def _cancelled(self, job: Job, kind: Kind | None, runner: StepRunner | None) -> None:
+        """End a job an operator cancelled: compensate its completed steps, newest first, then
+        record it failed with the cancel as its one reason."""
+        self._honoured.add(job.id)  # the watcher stops cancelling this task
+        task = asyncio.current_task()
+        while task is not None and task.cancelling():
+            task.uncancel()  # the cancel is handled here; the compensations must be able to run
+        reason = request_reason(self._cancelling[job.id])
+        try:
+            if runner is not None and any(fn for _, fn in runner.completed):
+                await runner.compensate(self.engine.rng, kind.policy if kind else DEFAULT_POLICY)
+        except LeaseLost as err:
+            self.stats.lost += 1
+            log.warning("%s", err)
+            return
+        except JobdeckError as err:  # the lease runs out and recovery records the cancel
+            log.error("job %s: could not compensate the cancelled attempt: %s", job.id, err)
+            return
+        self.stats.failed += 1
+        self.stats.cancelled += 1
+        log.info("job %s: cancelled on attempt %d", job.id, job.attempt)
+        self._queue(job, Fail(reason, self.engine.clock()))
+
     def _queue(self, job: Job, event: Succeed | Fail | Requeue | Release) -> None:
         after = transition(job, event)
         self._finished.put_nowait(Change(job, after, attempt_outcome(event), event_reason(event)))
@@ -391,6 +441,29 @@ class Worker:
                 if task is not None:
                     self._lost.add(job_id)
                     task.cancel()
+
+    # -- cancel requests -----------------------------------------------------------------------
+    async def _watch_cancels(self) -> None:
+        """Cancel the handler of each running job an operator asked to stop: every CANCEL_POLL
+        seconds one query for all of them, or at once when the store hears of a request
+        (PostgreSQL). A handler that swallows the cancel is cancelled again at each look."""
+        within = CANCEL_POLL if not self.store.notifies else max(CANCEL_POLL, self.lease / 3)
+        while True:
+            await self.store.wait_for_cancels(within)
+            ids = [job_id for job_id in self._running if job_id not in self._honoured]
+            if not ids:
+                continue
+            try:
+                requests = await self.store.cancel_requests(ids)
+            except JobdeckError as err:
+                log.warning("could not read cancel requests: %s", err)
+                continue
+            for request in requests:
+                task = self._running.get(request.job_id)
+                if task is None or request.job_id in self._honoured:
+                    continue
+                self._cancelling[request.job_id] = request
+                task.cancel()
 
     # -- recording finished attempts outside the claim loop ------------------------------------
     async def _flush_all(self) -> None:

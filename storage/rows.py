@@ -11,7 +11,7 @@ from typing import Any, Final
 from pydantic_core import from_json
 
 from jobdeck.core.contract import Attempt, Event, Fault, Job, Reason, Status
-from jobdeck.core.store import Change, Page, ScheduleState
+from jobdeck.core.store import Action, Change, Page, ScheduleState
 
 Row = tuple[Any, ...]
 
@@ -233,3 +233,17 @@ def page_from(rows: Sequence[Sequence[Any]], limit: int) -> Page:
     says there is a next page, which starts after the last job shown."""
     jobs = [job_from_row(tuple(row)) for row in rows[:limit]]
     return Page(jobs, jobs[-1].id if len(rows) > limit else None)
+
+
+def action_from_row(row: Row) -> Action:
+    """An operator trail row: id, at, actor, action, target, reason, after_cursor."""
+    id_, at, actor, action, target, reason, after_cursor = row
+    return Action(
+        at=float(at),
+        actor=str(actor),
+        action=str(action),
+        target=str(target),
+        reason=reason,
+        id=int(id_),
+        after_cursor=int(after_cursor),
+    )

@@ -20,6 +20,18 @@ MAIN: list[tuple[str, str, str, str]] = [
         "fault",
     ),
     ("Rerun job", "run the selected job again and show the verdict", "rerun", "fault"),
+    (
+        "Cancel job",
+        "stop the selected job; it ends failed, reason cancelled",
+        "cancel_job",
+        "write",
+    ),
+    (
+        "Pause or resume kind",
+        "stop or restart every worker claiming the selected job's kind",
+        "pause_kind",
+        "write",
+    ),
     ("Submit a job", "pick a kind and write a JSON payload", "submit", "write"),
     ("Filter jobs", "match kind, id, reason code or payload text", "filter", ""),
     ("Group failures by reason", "toggle the Failed pane's group view", "group", ""),
@@ -38,6 +50,7 @@ SCHEDULE_JOBS: list[tuple[str, str, str, str]] = [
 DETAIL: list[tuple[str, str, str, str]] = [
     ("Force a failure", "fail this job's (or its kind's) next attempt", "force_fault", "fault"),
     ("Rerun job", "run this job again and show the verdict", "rerun", "fault"),
+    ("Cancel job", "stop this job; it ends failed, reason cancelled", "cancel_job", "write"),
     ("Export incident report", "write this job as Markdown", "export", ""),
     ("Back", "return to the panes", "app.pop_screen", ""),
 ]

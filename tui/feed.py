@@ -1,7 +1,8 @@
 """What the main screen shows, read from the engine each tick; drawing it is the screen's job.
 
 The feed follows the events log by cursor: a tick with no new events reads the last cursor, the
-four counts (a prune deletes rows without an event) and the worker count and nothing else; a
+four counts (a prune deletes rows without an event), the worker count and the paused kinds (a
+pause writes no event) and nothing else; a
 tick with events reloads counts and only the visible page of the panes whose statuses those
 events touched; a tick that finds more events than it would read
 (a busy engine) skips them and reloads every pane. Nothing here loads all the rows of a status.
@@ -42,6 +43,7 @@ class Snapshot:
     workers: int
     rate: float
     groups: list[tuple[str, int]] | None = None
+    paused: tuple[str, ...] = ()  # the paused kinds, by name
 
 
 @dataclass
@@ -96,17 +98,19 @@ class Feed:
         # store's connection at once instead of one wake-up of this loop after each.
         wanted = [status for status in PANE_ORDER if status in touched and status in queries]
         pages_read = asyncio.gather(*(self._page(status, queries[status]) for status in wanted))
-        counts, workers, groups, pages = await asyncio.gather(
+        counts, workers, groups, pages, paused = await asyncio.gather(
             engine.counts() if counted is None else _same(counted),
             engine.store.workers_alive(now, WORKER_SEEN_WITHIN),
             engine.store.failure_groups()
             if self.groups_wanted and Status.FAILED in touched
             else _same(None),
             pages_read,
+            engine.paused(),  # a small table: the header and the Queued pane mark them
         )
         self.counts = counts
         jobs = dict(zip(wanted, pages, strict=True))
-        return Snapshot(now, dict(counts), jobs, workers, self._rate(now), groups)
+        kinds = tuple(p.kind for p in paused)
+        return Snapshot(now, dict(counts), jobs, workers, self._rate(now), groups, kinds)
 
     async def _page(self, status: Status, query: PaneQuery) -> list[Job]:
         page = await self.engine.page(

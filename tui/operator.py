@@ -140,6 +140,45 @@ class Operator:
         if jobs is not None:
             self.notifier.notify(f"Reran {len(jobs)} jobs that failed with {code}.", title="Retry")
 
+    async def cancel(self, job: Job, reason: str) -> Job | None:
+        """Cancel one job (the cancel dialog's answer), telling the operator what happens."""
+        if self.refuse_write():
+            return None
+        after = await self.attempt(lambda: self.engine.cancel(job.id, reason=reason or None))
+        if after is None:
+            return None
+        if after.status.finished:
+            message = f"Job {short_id(job.id)} cancelled; it never ran."
+        else:
+            message = f"Job {short_id(job.id)} is running: its worker stops it and rolls back."
+        self.notifier.notify(message, title="Cancelled")
+        return after
+
+    async def pause(self, kind: str) -> bool:
+        """Pause a kind for every worker; whether it worked."""
+        if self.refuse_write():
+            return False
+        paused = await self.attempt(lambda: self.engine.pause(kind))
+        if paused is None:
+            return False
+        self.notifier.notify(
+            f"No worker claims {kind} until it is resumed; running jobs finish.", title="Paused"
+        )
+        return True
+
+    async def resume(self, kind: str) -> bool:
+        """Let workers claim a paused kind again; whether it worked."""
+        if self.refuse_write():
+            return False
+        changed = await self.attempt(lambda: self.engine.resume(kind))
+        if changed is None:
+            return False
+        self.notifier.notify(
+            f"Workers claim {kind} again." if changed else f"{kind} was not paused.",
+            title="Resumed",
+        )
+        return True
+
     async def export(self, job_id: str) -> Path | None:
         detail = await self.attempt(lambda: self.engine.detail(job_id))
         if detail is None:

@@ -17,7 +17,7 @@ from json.encoder import encode_basestring
 from typing import TYPE_CHECKING, Any, TypeAlias, cast
 
 if TYPE_CHECKING:
-    from jobdeck.core import contract
+    from jobdeck.core import contract, store
     from jobdeck.core.contract import Status
     from jobdeck.core.derived import RetryExplanation
     from jobdeck.core.engine import JobDetail, LineageNode
@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     Job: TypeAlias = contract.Job | peek.Job
     Attempt: TypeAlias = contract.Attempt | peek.Attempt
     Event: TypeAlias = contract.Event | peek.Event
+    Action: TypeAlias = store.Action | peek.Action
     Step: TypeAlias = contract.Step | peek.Step
     Retry: TypeAlias = RetryExplanation
     Lineage: TypeAlias = LineageNode | peek.Lineage
@@ -105,6 +106,27 @@ def event_json_line(e: Event) -> str:
         f'"reason_code":{text(e.reason_code)},"at":{text(iso(e.at))}'
     )
     return line + (f',"step":{text(e.step)}}}' if e.step is not None else "}")
+
+
+def action_json_line(a: Action) -> str:
+    """A row of the operator trail as one line of JSON: action, target, actor, reason, at and
+    after_cursor (the event it follows). It has no `cursor`: `--since` takes event cursors."""
+    return dumps(
+        {
+            "action": str(a.action),
+            "target": a.target,
+            "actor": a.actor,
+            "reason": a.reason,
+            "at": iso(a.at),
+            "after_cursor": int(a.after_cursor),
+        }
+    )
+
+
+def action_line(a: Action) -> str:
+    """A row of the operator trail in `events`' text: where a cursor would be, `operator`."""
+    why = f"  ({a.reason})" if a.reason else ""
+    return f"{'operator':>8}  {iso(a.at)}  {a.actor}  {a.action} {a.target}{why}"
 
 
 def _json_text(value: str | None) -> str:

@@ -16,10 +16,11 @@ from typing import Any
 
 from textual.pilot import Pilot
 
-from jobdeck.core import Backoff, Engine, Registry, Worker, demo_registry
+from jobdeck.core import Backoff, Engine, Registry, Status, Worker, demo_registry
 from jobdeck.core.demo import FLAKY_SCHEDULE, add_demo_schedules
 from jobdeck.tui.app import JobdeckApp
 from jobdeck.tui.screens.detail import DetailScreen
+from jobdeck.tui.screens.main import MainScreen
 
 START = 1_767_225_600.0  # 2026-01-01 00:00:00 UTC
 SIZE = (120, 36)
@@ -176,12 +177,29 @@ async def schedules(pilot: Pilot[Any], picks: dict[str, str]) -> None:
     await settle(pilot)
 
 
+async def cancel_dialog(pilot: Pilot[Any], picks: dict[str, str]) -> None:
+    """demo.charge paused (its queued rows marked, the top line names it), and the cancel
+    dialog open on a running job."""
+    await settle(pilot)
+    app = pilot.app
+    assert isinstance(app, JobdeckApp)
+    await app.engine.pause("demo.charge", reason="provider maintenance", by="ops")
+    main = app.screen
+    assert isinstance(main, MainScreen)
+    main.reload()
+    await settle(pilot)
+    main.pane(Status.RUNNING).focus_pane()
+    await pilot.press("x")
+    await settle(pilot)
+
+
 SHOTS: dict[str, tuple[Scene, Step]] = {
     "main": (build, main_screen),
     "detail-denied": (build, denied_detail),
     "rerun-verdict": (build, rerun_verdict),
     "failure-groups": (build, failure_groups),
     "schedules": (build_schedules, schedules),
+    "cancel-dialog": (build, cancel_dialog),
 }
 
 

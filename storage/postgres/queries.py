@@ -23,9 +23,14 @@ from jobdeck.storage.columns import (
 SCHEMA: Final = "jobdeck"
 # The channel a write that queues jobs notifies; idle workers LISTEN on it.
 CHANNEL: Final = "jobdeck_queued"
+# The channel a cancel request notifies; workers with running jobs LISTEN on it.
+CANCEL_CHANNEL: Final = "jobdeck_cancel"
 # Advisory-lock keys (any two constants no other program is likely to pick).
 MIGRATE_LOCK: Final = 0x6A6F6264_00000001
 EVENTS_LOCK: Final = 0x6A6F6264_00000002
+# The class of the per-job advisory locks that order a cancel request against a change of the
+# same job back to the queue (an int4: the two-key form of the lock).
+CANCEL_LOCK: Final = 0x6A640003
 
 # -- opening -----------------------------------------------------------------------------------
 
@@ -109,6 +114,7 @@ WITH claimed AS (
     WHERE id = ANY(ARRAY(
         SELECT id FROM jobs
         WHERE status = 'queued' AND run_after <= $3 {kinds}
+          AND kind NOT IN (SELECT kind FROM paused_kinds)
         ORDER BY run_after, id
         LIMIT $4
         FOR UPDATE SKIP LOCKED
@@ -141,8 +147,10 @@ RETURNING {FAULT_COLUMNS}
 # -- apply -------------------------------------------------------------------------------------
 
 # Compare-and-set a batch of transitions: a job changes only if it is still as its caller saw it
-# (status, attempt, lease owner, and for a recovery the lease end); for each job that changed,
-# close its latest open attempt number n ($15..$19, one row per change that ends an attempt).
+# (status, attempt, lease owner, and for a recovery the lease end), and a job an operator asked
+# to cancel never goes back to the queue (lease recovery ends it as cancelled); for each job that
+# changed, close its latest open attempt number n ($15..$19, one row per change that ends an
+# attempt).
 # Returns the ids that changed.
 APPLY_CHANGES: Final = """
 WITH won AS (
@@ -159,6 +167,7 @@ WITH won AS (
     WHERE jobs.id = c.id AND jobs.status = c.was_status AND jobs.attempt = c.was_attempt
       AND jobs.lease_owner IS NOT DISTINCT FROM c.was_lease_owner
       AND (c.lease_ended_at IS NULL OR jobs.lease_expires_at = c.lease_ended_at)
+      AND (c.status <> 'queued' OR NOT EXISTS (SELECT 1 FROM cancels k WHERE k.job_id = c.id))
     RETURNING jobs.id
 ), closed AS (
     UPDATE attempts SET finished_at = a.finished_at, outcome = a.outcome, reason = a.reason
@@ -396,3 +405,59 @@ INSERT INTO leases (name, owner, expires_at) VALUES ($1, $2, $3)
 ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at
 WHERE leases.expires_at < $4 OR leases.owner = excluded.owner
 """
+
+# -- operator control --------------------------------------------------------------------------
+
+# Take the cancel lock of each job in $1, in id order, until the transaction ends. A cancel
+# request and a change back to the queue both take it before they read: otherwise, under read
+# committed, each could miss the other's uncommitted row and a cancelled job be requeued.
+LOCK_CANCELS: Final = f"""
+SELECT pg_advisory_xact_lock({CANCEL_LOCK}, hashtext(s.id))
+FROM (SELECT DISTINCT id FROM unnest($1::text[]) AS u(id) ORDER BY id) AS s
+"""
+# Store a cancel request while the job still runs attempt $2 (a second request keeps the
+# first); returns the job id when it is stored or was already.
+INSERT_CANCEL: Final = """
+WITH stored AS (
+    INSERT INTO cancels (job_id, attempt, reason, actor, at)
+    SELECT $1, $2, $3, $4, $5 FROM jobs WHERE id = $1 AND status = 'running' AND attempt = $2
+    ON CONFLICT (job_id) DO NOTHING
+    RETURNING job_id
+)
+SELECT job_id FROM stored UNION ALL SELECT job_id FROM cancels WHERE job_id = $1
+"""
+# Wake the workers that run jobs: a cancel request is stored (delivered at commit).
+NOTIFY_CANCEL: Final = f"NOTIFY {CANCEL_CHANNEL}"
+# The cancel requests of the jobs in $1.
+SELECT_CANCELS: Final = """
+SELECT job_id, attempt, actor, at, reason FROM cancels WHERE job_id = ANY($1::text[])
+"""
+# Pause a kind (a second pause keeps the first one's reason and time).
+PAUSE_KIND: Final = """
+INSERT INTO paused_kinds (kind, reason, actor, at) VALUES ($1, $2, $3, $4)
+ON CONFLICT (kind) DO NOTHING
+"""
+# Resume a kind.
+RESUME_KIND: Final = "DELETE FROM paused_kinds WHERE kind = $1"
+# Every paused kind, by name.
+SELECT_PAUSED: Final = "SELECT kind, actor, at, reason FROM paused_kinds ORDER BY kind"
+# Whether a kind has a job stored (a scan of jobs when it has none: an operator's look-up) or is
+# paused.
+KIND_SEEN: Final = """
+SELECT EXISTS (SELECT 1 FROM paused_kinds WHERE kind = $1)
+    OR EXISTS (SELECT 1 FROM jobs WHERE kind = $1)
+"""
+# Append one row to the operator trail, placed after the newest event.
+INSERT_ACTION: Final = """
+INSERT INTO actions (at, actor, action, target, reason, after_cursor)
+VALUES ($1, $2, $3, $4, $5, (SELECT coalesce(max(cursor), 0) FROM events))
+"""
+# Trail rows after id $1 written at or after event cursor $2, in id order.
+SELECT_ACTIONS: Final = """
+SELECT id, at, actor, action, target, reason, after_cursor FROM actions
+WHERE id > $1 AND after_cursor >= $2
+ORDER BY id
+LIMIT $3
+"""
+# Delete the cancel requests of pruned jobs.
+DELETE_JOB_CANCELS: Final = "DELETE FROM cancels WHERE job_id = ANY($1::text[])"

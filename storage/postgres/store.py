@@ -29,7 +29,18 @@ from jobdeck.core.contract import (
     Step,
 )
 from jobdeck.core.errors import NotFound, StorageError
-from jobdeck.core.store import Change, Claimed, Page, Pruned, Record, ScheduleState, Store
+from jobdeck.core.store import (
+    Action,
+    CancelRequest,
+    Change,
+    Claimed,
+    Page,
+    PausedKind,
+    Pruned,
+    Record,
+    ScheduleState,
+    Store,
+)
 from jobdeck.storage import checks, lookup
 from jobdeck.storage.postgres import queries as q
 from jobdeck.storage.postgres import tx
@@ -43,6 +54,7 @@ from jobdeck.storage.postgres.errors import (
     storage_error,
 )
 from jobdeck.storage.rows import (
+    action_from_row,
     attempt_from_row,
     counts_from,
     event_from_row,
@@ -76,6 +88,8 @@ class PostgresStore:
         self._closed = False
         self._listener: Connection | None = None
         self._notice = asyncio.Event()
+        self._cancel_notice = asyncio.Event()
+        self._listening = asyncio.Lock()  # one LISTEN connection, whoever asks first opens it
         self._writing: set[asyncio.Future[Any]] = set()
         self._orphans: set[asyncio.Future[Any]] = set()
         self._connect_timeout = 10.0
@@ -358,6 +372,51 @@ class PostgresStore:
         checks.new_rerun(job)
         return await self._write(lambda conn: tx.insert_with_steps(conn, job, steps))
 
+    # -- operator control ----------------------------------------------------------------------
+    async def cancel_queued(self, changes: Sequence[Change], action: Action | None) -> list[bool]:
+        checks.changes(changes)
+        return await self._write(lambda conn: tx.cancel_queued(conn, changes, action))
+
+    async def request_cancel(
+        self, requests: Sequence[CancelRequest], action: Action | None
+    ) -> list[bool]:
+        return await self._write(lambda conn: tx.request_cancel(conn, requests, action))
+
+    async def cancel_requests(self, job_ids: Sequence[str]) -> list[CancelRequest]:
+        if not job_ids:
+            return []
+        ids = sorted(set(job_ids))
+        rows = await self._read(lambda conn: conn.fetch(q.SELECT_CANCELS, ids))
+        return [CancelRequest(*tuple(row)) for row in rows]
+
+    async def wait_for_cancels(self, within: float) -> None:
+        """Return when a cancel request is stored (NOTIFY on the cancel channel), or after
+        `within` seconds. Never raises for database trouble."""
+        if (self._listener is None or self._listener.is_closed()) and await self._listen():
+            return  # a request stored before LISTEN took effect would be missed: look now
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._cancel_notice.wait(), within)
+        self._cancel_notice.clear()
+
+    async def pause_kind(
+        self, kind: str, *, paused: bool, reason: str | None, action: Action
+    ) -> bool:
+        return await self._write(lambda conn: tx.pause_kind(conn, kind, paused, reason, action))
+
+    async def paused_kinds(self) -> list[PausedKind]:
+        rows = await self._read(lambda conn: conn.fetch(q.SELECT_PAUSED))
+        return [PausedKind(*tuple(row)) for row in rows]
+
+    async def kind_seen(self, kind: str) -> bool:
+        return bool(await self._read(lambda conn: conn.fetchval(q.KIND_SEEN, kind)))
+
+    async def record_action(self, action: Action) -> None:
+        await self._write(lambda conn: tx.record_action(conn, action))
+
+    async def actions(self, *, after_id: int, since: int, limit: int) -> list[Action]:
+        rows = await self._read(lambda conn: conn.fetch(q.SELECT_ACTIONS, after_id, since, limit))
+        return [action_from_row(tuple(row)) for row in rows]
+
     # -- wake-ups ------------------------------------------------------------------------------
     @property
     def notifies(self) -> bool:
@@ -492,6 +551,12 @@ class PostgresStore:
 
     async def _listen(self) -> bool:
         """Open the LISTEN connection; False (logged) when the server cannot be reached."""
+        async with self._listening:
+            if self._listener is not None and not self._listener.is_closed():
+                return True
+            return await self._open_listener()
+
+    async def _open_listener(self) -> bool:
         if self._closed:
             return False
         try:
@@ -501,6 +566,7 @@ class PostgresStore:
             return False
         try:
             await conn.add_listener(q.CHANNEL, self._on_notice)
+            await conn.add_listener(q.CANCEL_CHANNEL, self._on_cancel)
         except DRIVER_ERRORS as exc:
             await conn.close(timeout=2)
             log.warning("cannot listen for new jobs: %s", storage_error(exc, self._target))
@@ -510,6 +576,9 @@ class PostgresStore:
 
     def _on_notice(self, *_: object) -> None:
         self._notice.set()
+
+    def _on_cancel(self, *_: object) -> None:
+        self._cancel_notice.set()
 
 
 if TYPE_CHECKING:

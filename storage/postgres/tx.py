@@ -12,7 +12,7 @@ from typing import Any
 
 from jobdeck.core.contract import CompensationStatus, Fault, Job, Reason, Status, Step
 from jobdeck.core.errors import NotFound, StorageError
-from jobdeck.core.store import Change, Claimed, ScheduleState
+from jobdeck.core.store import Action, CancelRequest, Change, Claimed, ScheduleState
 from jobdeck.storage import checks
 from jobdeck.storage.postgres import queries as q
 from jobdeck.storage.postgres.connection import Connection
@@ -134,6 +134,9 @@ async def apply(conn: Connection, changes: Sequence[Change]) -> list[bool]:
     if len({c.after.id for c in changes}) < len(changes):
         # One job twice in a batch: apply one by one so each compares against the one before.
         return [won for c in changes for won in await apply(conn, [c])]
+    requeued = sorted({c.after.id for c in changes if c.after.status is Status.QUEUED})
+    if requeued:  # ordered against cancel requests of the same jobs (see LOCK_CANCELS)
+        await conn.execute(q.LOCK_CANCELS, requeued)
     closes = [
         (c.after.id, c.before.attempt, c.after.updated_at, c.outcome.value,
          encode_reason(c.reason if c.reason is not None else c.after.reason))
@@ -301,6 +304,7 @@ async def prune(
     events = _deleted(await conn.execute(q.DELETE_JOB_EVENTS, ids))
     await conn.execute(q.DELETE_JOB_FAULTS, ids)
     await conn.execute(q.DELETE_JOB_SCHEDULE_RUNS, ids)
+    await conn.execute(q.DELETE_JOB_CANCELS, ids)
     jobs = _deleted(await conn.execute(q.DELETE_JOBS, ids))
     await conn.execute(q.INSERT_PRUNE, now, jobs, min(ids), max(ids))
     await append(conn, [], {status: -n for status, n in Counter(r[1] for r in doomed).items()})
@@ -310,3 +314,51 @@ async def prune(
 def _deleted(status: str) -> int:
     """The row count of a `DELETE n` command status."""
     return int(status.rsplit(" ", 1)[-1])
+
+
+# -- operator control --------------------------------------------------------------------------
+
+
+async def record_action(conn: Connection, action: Action | None) -> None:
+    if action is not None:
+        await conn.execute(
+            q.INSERT_ACTION, action.at, action.actor, str(action.action), action.target,
+            action.reason,
+        )  # fmt: skip
+
+
+async def cancel_queued(
+    conn: Connection, changes: Sequence[Change], action: Action | None
+) -> list[bool]:
+    applied = await apply(conn, changes) if changes else []
+    if any(applied):
+        await record_action(conn, action)
+    return applied
+
+
+async def request_cancel(
+    conn: Connection, requests: Sequence[CancelRequest], action: Action | None
+) -> list[bool]:
+    """Each request stored (or already stored) while its job runs that attempt; one NOTIFY."""
+    await conn.execute(q.LOCK_CANCELS, sorted({r.job_id for r in requests}))
+    landed = []
+    for r in requests:
+        row = await conn.fetchrow(q.INSERT_CANCEL, r.job_id, r.attempt, r.reason, r.actor, r.at)
+        landed.append(row is not None)
+    if any(landed):
+        await conn.execute(q.NOTIFY_CANCEL)
+        await record_action(conn, action)
+    return landed
+
+
+async def pause_kind(
+    conn: Connection, kind: str, paused: bool, reason: str | None, action: Action
+) -> bool:
+    if paused:
+        status = await conn.execute(q.PAUSE_KIND, kind, reason, action.actor, action.at)
+    else:
+        status = await conn.execute(q.RESUME_KIND, kind)
+        if status == "DELETE 1":
+            await conn.execute(q.NOTIFY_QUEUED)  # its queued jobs are claimable again
+    await record_action(conn, action)
+    return bool(status.rsplit(" ", 1)[-1] == "1")

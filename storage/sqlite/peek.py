@@ -91,6 +91,18 @@ class Event(NamedTuple):
     step: str | None
 
 
+class Action(NamedTuple):
+    """A row of the operator trail in the column order of `queries.SELECT_ACTIONS`."""
+
+    id: int
+    at: float
+    actor: str
+    action: str
+    target: str
+    reason: str | None
+    after_cursor: int
+
+
 class Step(NamedTuple):
     """The fields of a step row that `show` prints."""
 
@@ -212,6 +224,11 @@ class Peek:
 
     def events(self, since: int, limit: int) -> list[Event]:
         return [Event._make(row) for row in self._rows(q.SELECT_EVENTS, (since, limit))]
+
+    def actions(self, *, after_id: int, since: int, limit: int) -> list[Action]:
+        """The operator trail, as SqliteStore.actions reads it."""
+        params = {"after_id": after_id, "since": since, "limit": limit}
+        return [Action._make(row) for row in self._rows(q.SELECT_ACTIONS, params)]
 
     def get(self, job_id: str) -> Job:
         rows = self._rows(q.SELECT_JOB, (job_id,))

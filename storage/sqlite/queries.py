@@ -104,6 +104,7 @@ SET status = 'running', attempt = attempt + 1, lease_owner = :worker,
 WHERE id IN (
     SELECT id FROM jobs INDEXED BY jobs_ready
     WHERE status = 'queued' AND run_after <= :now {kinds}
+      AND kind NOT IN (SELECT kind FROM paused_kinds)
     ORDER BY run_after, id
     LIMIT :limit
 ) AND status = 'queued'
@@ -141,14 +142,19 @@ UPDATE jobs
 SET status = ?2, attempt = ?3, reason = ?4, reason_code = ?5, result = ?6, updated_at = ?7,
     run_after = ?8, lease_owner = ?9, lease_expires_at = ?10{release}
 WHERE id = ?1 AND status = ?11 AND attempt = ?12 AND lease_owner IS ?13
-  AND (?14 IS NULL OR lease_expires_at = ?14)
+  AND (?14 IS NULL OR lease_expires_at = ?14){guard}
 """
 # Compare-and-set one transition: the job changes only if it is still as the caller saw it.
 # Values: `rows.change_row` (positional: binding a tuple is cheaper than 14 names a change).
 # dedupe_key is left out of SET, so SQLite leaves the dedupe index alone.
-APPLY_CHANGE: Final = _APPLY.format(release="")
+APPLY_CHANGE: Final = _APPLY.format(release="", guard="")
 # The same for a transition to failed, which also gives the idempotency key back.
-APPLY_FAILURE: Final = _APPLY.format(release=", dedupe_key = NULL")
+APPLY_FAILURE: Final = _APPLY.format(release=", dedupe_key = NULL", guard="")
+# The same for a transition back to the queue, which loses when an operator asked to cancel the
+# job: a cancelled job never runs again (lease recovery then ends it as cancelled).
+APPLY_REQUEUE: Final = _APPLY.format(
+    release="", guard="\n  AND NOT EXISTS (SELECT 1 FROM cancels WHERE job_id = ?1)"
+)
 # Close the latest open attempt number n of a job. Values: finished_at, outcome, reason, job
 # id, n.
 CLOSE_ATTEMPT: Final = """
@@ -363,3 +369,51 @@ WHERE leases.expires_at < :now OR leases.owner = excluded.owner
 # keeps (schema 1 declared that column a foreign key; PostgreSQL dropped it in its schema 3).
 FOREIGN_KEYS_OFF: Final = "PRAGMA foreign_keys = OFF"
 FOREIGN_KEYS_ON: Final = "PRAGMA foreign_keys = ON"
+
+# -- operator control --------------------------------------------------------------------------
+
+# Store a cancel request while the job still runs that attempt (a second request keeps the
+# first). Values: job id, attempt, reason, actor, at.
+INSERT_CANCEL: Final = """
+INSERT INTO cancels (job_id, attempt, reason, actor, at)
+SELECT ?1, ?2, ?3, ?4, ?5 FROM jobs WHERE id = ?1 AND status = 'running' AND attempt = ?2
+ON CONFLICT (job_id) DO NOTHING
+"""
+# Whether a job has a cancel request.
+CANCEL_EXISTS: Final = "SELECT EXISTS (SELECT 1 FROM cancels WHERE job_id = ?)"
+# The cancel requests of the jobs in :ids (a JSON array).
+SELECT_CANCELS: Final = """
+SELECT job_id, attempt, actor, at, reason FROM cancels
+WHERE job_id IN (SELECT value FROM json_each(:ids))
+"""
+# Pause a kind (a second pause keeps the first one's reason and time). Values: kind, reason,
+# actor, at.
+PAUSE_KIND: Final = """
+INSERT INTO paused_kinds (kind, reason, actor, at) VALUES (?, ?, ?, ?)
+ON CONFLICT (kind) DO NOTHING
+"""
+# Resume a kind.
+RESUME_KIND: Final = "DELETE FROM paused_kinds WHERE kind = ?"
+# Every paused kind, by name.
+SELECT_PAUSED: Final = "SELECT kind, actor, at, reason FROM paused_kinds ORDER BY kind"
+# Whether a kind has a job stored (a scan of jobs when it has none: an operator's look-up) or is
+# paused.
+KIND_SEEN: Final = """
+SELECT EXISTS (SELECT 1 FROM paused_kinds WHERE kind = ?1)
+    OR EXISTS (SELECT 1 FROM jobs WHERE kind = ?1)
+"""
+# Append one row to the operator trail, placed after the newest event. Values: at, actor,
+# action, target, reason.
+INSERT_ACTION: Final = """
+INSERT INTO actions (at, actor, action, target, reason, after_cursor)
+VALUES (?, ?, ?, ?, ?, (SELECT coalesce(max(cursor), 0) FROM events))
+"""
+# Trail rows after id :after_id written at or after event cursor :since, in id order.
+SELECT_ACTIONS: Final = """
+SELECT id, at, actor, action, target, reason, after_cursor FROM actions
+WHERE id > :after_id AND after_cursor >= :since
+ORDER BY id
+LIMIT :limit
+"""
+# Delete the cancel requests of pruned jobs (a JSON array).
+DELETE_JOB_CANCELS: Final = _DELETE_OF_JOBS.format(table="cancels")

@@ -28,10 +28,22 @@ from jobdeck.core.contract import (
     Step,
 )
 from jobdeck.core.errors import NotFound, StorageError
-from jobdeck.core.store import Change, Claimed, Page, Pruned, Record, ScheduleState, Store
+from jobdeck.core.store import (
+    Action,
+    CancelRequest,
+    Change,
+    Claimed,
+    Page,
+    PausedKind,
+    Pruned,
+    Record,
+    ScheduleState,
+    Store,
+)
 from jobdeck.storage import checks, lookup
 from jobdeck.storage.rows import (
     Row,
+    action_from_row,
     attempt_from_row,
     counts_from,
     encode_json,
@@ -347,6 +359,49 @@ class SqliteStore:
         checks.new_rerun(job)
         (stored,) = await self._write(partial(steps_sql.insert_with_steps, job=job, steps=steps))
         return stored if isinstance(stored, Job) else job_from_row(stored)
+
+    # -- operator control ----------------------------------------------------------------------
+    async def cancel_queued(self, changes: Sequence[Change], action: Action | None) -> list[bool]:
+        checks.changes(changes)
+        return await self._write(partial(tx.cancel_queued, planned=tx.plan(changes), action=action))
+
+    async def request_cancel(
+        self, requests: Sequence[CancelRequest], action: Action | None
+    ) -> list[bool]:
+        return await self._write(partial(tx.request_cancel, requests=requests, action=action))
+
+    async def cancel_requests(self, job_ids: Sequence[str]) -> list[CancelRequest]:
+        if not job_ids:
+            return []
+        params = {"ids": encode_json(list(job_ids))}
+        rows = await self._run(lambda conn: conn.execute(q.SELECT_CANCELS, params).fetchall())
+        return [CancelRequest(*row) for row in rows]
+
+    async def wait_for_cancels(self, within: float) -> None:
+        """SQLite cannot tell another process a cancel was asked for: the worker polls."""
+        await asyncio.sleep(within)
+
+    async def pause_kind(
+        self, kind: str, *, paused: bool, reason: str | None, action: Action
+    ) -> bool:
+        body = partial(tx.pause_kind, kind=kind, paused=paused, reason=reason, action=action)
+        return await self._write(body)
+
+    async def paused_kinds(self) -> list[PausedKind]:
+        rows = await self._run(lambda conn: conn.execute(q.SELECT_PAUSED).fetchall())
+        return [PausedKind(*row) for row in rows]
+
+    async def kind_seen(self, kind: str) -> bool:
+        row = await self._run(lambda conn: conn.execute(q.KIND_SEEN, (kind,)).fetchone())
+        return bool(row[0])
+
+    async def record_action(self, action: Action) -> None:
+        await self._write(partial(tx.record_action, action=action))
+
+    async def actions(self, *, after_id: int, since: int, limit: int) -> list[Action]:
+        params = {"after_id": after_id, "since": since, "limit": limit}
+        rows = await self._run(lambda conn: conn.execute(q.SELECT_ACTIONS, params).fetchall())
+        return [action_from_row(row) for row in rows]
 
     # -- wake-ups ------------------------------------------------------------------------------
     @property

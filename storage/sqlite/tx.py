@@ -13,7 +13,7 @@ from typing import NamedTuple, TypeVar
 
 from jobdeck.core.contract import Fault, Job, Status
 from jobdeck.core.errors import NotFound, StorageError
-from jobdeck.core.store import Change
+from jobdeck.core.store import Action, CancelRequest, Change
 from jobdeck.storage import checks
 from jobdeck.storage.rows import (
     Row,
@@ -180,6 +180,9 @@ class Planned(NamedTuple):
     close: Row | None  # the attempt it ends, if any
 
 
+_APPLY_SQL = {Status.FAILED: q.APPLY_FAILURE, Status.QUEUED: q.APPLY_REQUEUE}
+
+
 def plan(changes: Sequence[Change]) -> list[Planned]:
     """Encode each change's values, event and attempt close: Python work that need not hold the
     write lock (other processes wait on it), so the store does it before taking it."""
@@ -194,7 +197,7 @@ def plan(changes: Sequence[Change]) -> list[Planned]:
             close = (at, change.outcome.value, encode_reason(reason), after.id, before.attempt)
         planned.append(
             Planned(
-                q.APPLY_FAILURE if after.status is Status.FAILED else q.APPLY_CHANGE,
+                _APPLY_SQL.get(after.status, q.APPLY_CHANGE),
                 change_row(change),
                 (after.id, before.status.value, after.status.value, before.attempt, code, at),
                 close,
@@ -355,6 +358,7 @@ def prune(
     events = conn.execute(q.DELETE_JOB_EVENTS, ids).rowcount
     conn.execute(q.DELETE_JOB_FAULTS, ids)
     conn.execute(q.DELETE_JOB_SCHEDULE_RUNS, ids)
+    conn.execute(q.DELETE_JOB_CANCELS, ids)
     jobs = conn.execute(q.DELETE_JOBS, ids).rowcount
     count(conn, {status: -n for status, n in Counter(s for _, s in doomed).items()})
     names = sorted(job_id for job_id, _ in doomed)
@@ -367,3 +371,49 @@ def take_lease(
 ) -> bool:
     params = {"name": name, "owner": owner, "until": now + seconds, "now": now}
     return conn.execute(q.TAKE_LEASE, params).rowcount == 1
+
+
+# -- operator control --------------------------------------------------------------------------
+
+
+def action_row(action: Action) -> Row:
+    return (action.at, action.actor, str(action.action), action.target, action.reason)
+
+
+def record_action(conn: sqlite3.Connection, action: Action | None) -> None:
+    if action is not None:
+        conn.execute(q.INSERT_ACTION, action_row(action))
+
+
+def cancel_queued(
+    conn: sqlite3.Connection, *, planned: Sequence[Planned], action: Action | None
+) -> list[bool]:
+    applied = apply(conn, planned=planned) if planned else []
+    if any(applied):
+        record_action(conn, action)
+    return applied
+
+
+def request_cancel(
+    conn: sqlite3.Connection, *, requests: Sequence[CancelRequest], action: Action | None
+) -> list[bool]:
+    """Each request stored (or already stored) while its job runs that attempt."""
+    landed = []
+    for r in requests:
+        row = (r.job_id, r.attempt, r.reason, r.actor, r.at)
+        stored = conn.execute(q.INSERT_CANCEL, row).rowcount == 1
+        landed.append(stored or bool(conn.execute(q.CANCEL_EXISTS, (r.job_id,)).fetchone()[0]))
+    if any(landed):
+        record_action(conn, action)
+    return landed
+
+
+def pause_kind(
+    conn: sqlite3.Connection, *, kind: str, paused: bool, reason: str | None, action: Action
+) -> bool:
+    if paused:
+        changed = conn.execute(q.PAUSE_KIND, (kind, reason, action.actor, action.at)).rowcount
+    else:
+        changed = conn.execute(q.RESUME_KIND, (kind,)).rowcount
+    record_action(conn, action)
+    return changed == 1

@@ -180,3 +180,35 @@ async def fault(ctx: JobContext, payload: AnyPayload) -> Any:
     if how == "custom_base_exception":
         raise CustomStop("a handler raised a custom BaseException")
     return {"how": how}
+
+
+def _note(ctx: JobContext, what: str) -> None:
+    """Append `job_id what pid` to $JOBDECK_TEST_LOG.steps (steps and their compensations)."""
+    line = f"{ctx.job.id} {what} {os.getpid()}\n".encode()
+    path = os.environ["JOBDECK_TEST_LOG"] + ".steps"
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    try:
+        os.write(fd, line)
+    finally:
+        os.close(fd)
+
+
+def read_notes(log: str | os.PathLike[str]) -> list[tuple[str, str]]:
+    """The steps log as (job_id, what) pairs, in the order they were written."""
+    path = f"{os.fspath(log)}.steps"
+    if not os.path.exists(path):
+        return []
+    with open(path) as f:
+        return [(job, what) for job, what, _ in (line.split() for line in f)]
+
+
+@registry.kind("rel.steps_then_wait", max_attempts=3, timeout=600)
+async def steps_then_wait(ctx: JobContext, payload: AnyPayload) -> Any:
+    """Two compensable steps, then record and wait (for an operator to cancel it)."""
+    await ctx.step(
+        "debit", lambda: _note(ctx, "debit"), compensate=lambda _: _note(ctx, "undo:debit")
+    )
+    await ctx.step("hold", lambda: _note(ctx, "hold"), compensate=lambda _: _note(ctx, "undo:hold"))
+    record(ctx)
+    await asyncio.sleep(300)
+    return {"attempt": ctx.attempt}

@@ -22,7 +22,7 @@ import pytest
 
 from jobdeck.core import Engine, Fault, Registry, StorageError, demo_registry
 from jobdeck.core.contract import CompensationStatus, Status, Step, StepStatus
-from jobdeck.core.store import Change, Store
+from jobdeck.core.store import Action, CancelRequest, Change, Store
 from jobdeck.storage import open_store
 from jobdeck.storage.sqlite import queries as sqlite_queries
 from tests.cli.harness import (
@@ -255,6 +255,7 @@ READS = {
     "failed_with", "events", "last_cursor", "faults", "workers_alive", "steps", "expired",
     "wait_for_jobs", "notifies", "schedules", "schedule_jobs", "scheduled",
     "prunable", "count_prunable", "records", "pruned_at",
+    "cancel_requests", "wait_for_cancels", "paused_kinds", "kind_seen", "actions",
 }  # fmt: skip
 
 
@@ -263,6 +264,7 @@ def write_calls(job: Any, running: Any) -> dict[str, Any]:
     step = Step(job_id=running.id, name="s", seq=0, status=StepStatus.DONE, attempt=1, at=1.0)
     after = running.model_copy(update={"status": Status.DONE, "lease_owner": None})
     rerun = job.model_copy(update={"id": "01" + "R" * 24, "rerun_of": job.id})
+    action = Action(1.0, "ops", "pause", "demo.echo")
     return {
         "insert": lambda s: s.insert([job.model_copy(update={"id": "01" + "N" * 24})]),
         "claim": lambda s: s.claim("w", [], 10, 1e12, 30),
@@ -288,6 +290,12 @@ def write_calls(job: Any, running: Any) -> dict[str, Any]:
         "pause_schedule": lambda s: s.pause_schedule("n", paused=True, reason=None, now=1.0),
         "prune": lambda s: s.prune([job.id], {Status.DONE: 1e12, Status.FAILED: 1e12}, 1.0),
         "take_lease": lambda s: s.take_lease("retention", "w", 1.0, 60.0),
+        "cancel_queued": lambda s: s.cancel_queued([], action),
+        "request_cancel": lambda s: s.request_cancel(
+            [CancelRequest(running.id, running.attempt, "ops", 1.0)], action
+        ),
+        "pause_kind": lambda s: s.pause_kind("demo.echo", paused=True, reason=None, action=action),
+        "record_action": lambda s: s.record_action(action),
     }
 
 

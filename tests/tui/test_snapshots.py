@@ -9,7 +9,9 @@ from typing import Any
 from conftest import settle
 from monitor_scenario import (
     DENIED_MISSING_ID,
+    QUEUED_CHARGE,
     QUEUED_ECHO,
+    RUNNING_SLEEP,
     factory,
     filled_db,
     scheduled_db,
@@ -71,6 +73,28 @@ def test_fault_dialog_in_80_by_24_shows_its_buttons(snap_compare: Any, tmp_path:
         await settle(pilot)
 
     assert snap_compare(app_on_filled_db(tmp_path), terminal_size=(80, 24), run_before=open_fault)
+
+
+def test_cancel_dialog_in_80_by_24_shows_its_buttons(snap_compare: Any, tmp_path: Path) -> None:
+    async def open_cancel(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        select(pilot.app, Status.RUNNING, RUNNING_SLEEP)
+        await pilot.press("x")
+        await settle(pilot)
+
+    assert snap_compare(app_on_filled_db(tmp_path), terminal_size=(80, 24), run_before=open_cancel)
+
+
+def test_a_paused_kind_in_80_by_24(snap_compare: Any, tmp_path: Path) -> None:
+    async def pause(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        select(pilot.app, Status.QUEUED, QUEUED_CHARGE)
+        await pilot.press("p")
+        await settle(pilot)
+        await pilot.press("y")
+        await settle(pilot)
+
+    assert snap_compare(app_on_filled_db(tmp_path), terminal_size=(80, 24), run_before=pause)
 
 
 def app_on_scheduled_db(tmp_path: Path) -> JobdeckApp:

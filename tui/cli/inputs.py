@@ -45,12 +45,17 @@ _POSITIONAL = frozenset(
         ("show", "id"),
         ("rerun", "id"),
         ("fail", "id"),
+        ("cancel", "id"),
+        ("pause", "kind"),
+        ("resume", "kind"),
         ("schedules", "name"),
         ("backup", "file"),
     }
 )
 _OPTIONS = {
     "fault_kind": "--kind",
+    "cancel_kind": "--kind",
+    "cancel_status": "--status",
     "worker_handlers": "--handlers",
     "from_step": "--from-step",
     "at_step": "--at-step",

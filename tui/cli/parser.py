@@ -106,15 +106,50 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--reason")
     f.add_argument("--at-step", metavar="NAME", help="fire just before this step")
 
+    cn = sub.add_parser(
+        "cancel",
+        help="stop a job, or every job of a kind: it ends failed with the reason cancelled",
+        description="Cancel a queued job (it ends failed at once and never runs) or a running "
+        "one (its worker stops the handler, runs the compensations of its completed steps and "
+        "records it failed: within about a second on SQLite, at once on PostgreSQL). With "
+        "--kind, every queued (or --status running) job of that kind; prints how many.",
+    )
+    cn.add_argument("id", nargs="?")
+    cn.add_argument("--kind", dest="cancel_kind", metavar="KIND", help="every job of this kind")
+    cn.add_argument(
+        "--status",
+        dest="cancel_status",
+        action="append",
+        choices=["queued", "running"],
+        help="with --kind: which jobs (default queued; give it twice for both)",
+    )
+    cn.add_argument("--reason", help="why, kept in the job's reason")
+    cn.add_argument("--by", help="who cancels (default user@host)")
+    cn.add_argument("--json", action="store_true")
+
+    pa = sub.add_parser("pause", help="stop every worker claiming a kind; running jobs finish")
+    pa.add_argument("kind")
+    pa.add_argument("--reason", help="why, shown with the paused kind")
+    pa.add_argument("--by", help="who pauses (default user@host)")
+    pa.add_argument("--json", action="store_true")
+    re_ = sub.add_parser("resume", help="let workers claim a paused kind again")
+    re_.add_argument("kind")
+    re_.add_argument("--by", help="who resumes (default user@host)")
+    re_.add_argument("--json", action="store_true")
+    pd = sub.add_parser("paused", help="the paused kinds, who paused them and why")
+    pd.add_argument("--json", action="store_true")
+
     sc = sub.add_parser("schedules", help="periodic schedules: list, pause, resume")
     sc.add_argument("--json", action="store_true")
     sc_sub = sc.add_subparsers(dest="schedule_action", parser_class=_Parser)
     sp = sc_sub.add_parser("pause", help="stop a schedule making jobs, for every worker")
     sp.add_argument("name")
     sp.add_argument("--reason", help="why, shown with the schedule")
+    sp.add_argument("--by", help="who pauses (default user@host)")
     sp.add_argument("--json", action="store_true")
     sr = sc_sub.add_parser("resume", help="let a paused schedule make jobs again from now on")
     sr.add_argument("name")
+    sr.add_argument("--by", help="who resumes (default user@host)")
     sr.add_argument("--json", action="store_true")
 
     b = sub.add_parser(

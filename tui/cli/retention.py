@@ -44,6 +44,15 @@ def cmd_prune(args: argparse.Namespace) -> int:
             # Opened before anything is deleted: a path that cannot be written deletes nothing.
             with Archive.open(args.archive, database=database_files(args.db)) as file:
                 pruned = await prune(file.write)
+        if not args.dry_run:  # on the operator trail: who pruned what (a worker's own is not)
+            from jobdeck.core.control import ActionName
+
+            ages_ = [
+                f"{s}>{a:g}s" for s, a in (("done", done), ("failed", failed)) if a is not None
+            ]
+            scope = f" of kind {args.kind}" if args.kind else ""
+            target = f"{pruned.jobs} jobs{scope} ({', '.join(ages_)})"
+            await engine.record_action(ActionName.PRUNE, target)
         show(args, pruned)
         return 0
 

@@ -17,10 +17,10 @@ if TYPE_CHECKING:
 def cmd_schedules(args: argparse.Namespace) -> int:
     async def body(engine: Engine) -> int:
         if args.schedule_action == "pause":
-            state = await engine.pause_schedule(args.name, reason=args.reason)
+            state = await engine.pause_schedule(args.name, reason=args.reason, by=args.by)
             return _changed(args, state, "paused")
         if args.schedule_action == "resume":
-            state = await engine.resume_schedule(args.name)
+            state = await engine.resume_schedule(args.name, by=args.by)
             return _changed(args, state, "resumed")
         views = await engine.schedules()
         if args.json:

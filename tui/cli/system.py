@@ -16,7 +16,7 @@ from jobdeck.tui.cli.run import open_peek, run_engine, sqlite_file
 
 if TYPE_CHECKING:
     from jobdeck.core.engine import Engine
-    from jobdeck.tui.render import Event
+    from jobdeck.tui.render import Action, Event
 
 MAX_CURSOR = 2**63 - 1  # SQLite's largest integer
 EVENTS_BATCH = 1000
@@ -89,26 +89,23 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_events(args: argparse.Namespace) -> int:
+    """The events log with the operator trail in place: each action right after the event that
+    was the newest when it was written. The trail is read before each batch of events, so every
+    event an action follows is in that batch or an earlier one."""
     from jobdeck.core.errors import InvalidInput
-    from jobdeck.tui.render import event_json_line, event_line
-
-    as_json = args.json or not sys.stdout.isatty()
 
     if not 0 <= args.since <= MAX_CURSOR:
         raise InvalidInput(f"--since is an event cursor from 0 to {MAX_CURSOR}, not {args.since}.")
-
-    def show(batch: Sequence[Event]) -> bool:
-        """Print a batch of events; whether to read again (more may follow)."""
-        if batch:  # one write a batch: a print per line costs more than the line
-            lines = [event_json_line(e) if as_json else event_line(e) for e in batch]
-            print("\n".join(lines), flush=args.follow)
-        return bool(batch) or args.follow
+    log = _Log(args.json or not sys.stdout.isatty(), args.since, args.follow)
 
     peek = open_peek(args)
     if peek is not None:
         with peek:
             cursor = args.since
-            while show(batch := peek.events(cursor, EVENTS_BATCH)):
+            while True:
+                log.pending += peek.actions(after_id=log.after_id, since=args.since, limit=TRAIL)
+                if not log.show(batch := peek.events(cursor, EVENTS_BATCH)):
+                    break
                 if batch:
                     cursor = batch[-1].cursor
                 else:
@@ -117,7 +114,12 @@ def cmd_events(args: argparse.Namespace) -> int:
 
     async def body(engine: Engine) -> int:
         cursor = args.since
-        while show(batch := await engine.events(cursor, EVENTS_BATCH)):
+        while True:
+            log.pending += await engine.actions(
+                after_id=log.after_id, since=args.since, limit=TRAIL
+            )
+            if not log.show(batch := await engine.events(cursor, EVENTS_BATCH)):
+                break
             if batch:
                 cursor = batch[-1].cursor
             else:
@@ -125,6 +127,43 @@ def cmd_events(args: argparse.Namespace) -> int:
         return 0
 
     return run_engine(args, body, existing=True)
+
+
+TRAIL = 10_000  # operator actions read at a time: they are few beside the events
+
+
+class _Log:
+    """Prints batches of events with the trail rows that fall among them."""
+
+    def __init__(self, as_json: bool, since: int, follow: bool) -> None:
+        self.as_json = as_json
+        self.follow = follow
+        self.pending: list[Action] = []
+        self.after_id = 0
+
+    def show(self, batch: Sequence[Event]) -> bool:
+        """Print a batch of events and the actions up to its end (all of them after the last
+        batch); whether to read again (more may follow)."""
+        from jobdeck.tui.render import action_json_line, action_line, event_json_line, event_line
+
+        if self.pending:
+            self.after_id = max(self.after_id, max(a.id for a in self.pending))
+        full = len(batch) == EVENTS_BATCH
+        upto = batch[-1].cursor if full else MAX_CURSOR
+        due = [a for a in self.pending if a.after_cursor <= upto]
+        self.pending = [a for a in self.pending if a.after_cursor > upto]
+        if batch or due:  # one write a batch: a print per line costs more than the line
+            rows: list[tuple[int, int, str]] = [
+                (e.cursor, 0, event_json_line(e) if self.as_json else event_line(e)) for e in batch
+            ]
+            rows += [
+                (a.after_cursor, 1, action_json_line(a) if self.as_json else action_line(a))
+                for a in due
+            ]
+            if due:
+                rows.sort(key=lambda row: row[:2])
+            print("\n".join(line for _, _, line in rows), flush=self.follow)
+        return bool(batch) or self.follow
 
 
 def cmd_check(args: argparse.Namespace) -> int:

@@ -16,7 +16,7 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer, Static
 
-from jobdeck.core import JobDetail
+from jobdeck.core import Job, JobDetail
 from jobdeck.tui.operator import FaultRequest
 from jobdeck.tui.screens.fault import FaultScreen
 from jobdeck.tui.widgets import cells
@@ -47,6 +47,7 @@ class DetailScreen(Screen[None]):
         Binding("backspace", "app.pop_screen", "Back", show=False),
         Binding("f", "force_fault", "Fault"),
         Binding("r", "rerun", "Rerun"),
+        Binding("x", "cancel_job", "Cancel"),
         Binding("e", "export", "Export"),
     ]
 
@@ -75,7 +76,8 @@ class DetailScreen(Screen[None]):
         self.set_class(event.size.width < NARROW, "-narrow")
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        return not (action in ("force_fault", "rerun") and self.jobdeck.mode.read_only)
+        writes = ("force_fault", "rerun", "cancel_job")
+        return not (action in writes and self.jobdeck.mode.read_only)
 
     def _tick(self) -> None:
         if self.detail is None or still_live(self.detail):
@@ -147,6 +149,31 @@ class DetailScreen(Screen[None]):
         rerun = await self.jobdeck.operator.rerun(self.job_id)
         if rerun is not None:
             await self.app.push_screen(DetailScreen(rerun.id))
+
+    def action_cancel_job(self) -> None:
+        from jobdeck.tui.screens.cancel import CancelScreen
+
+        if self.jobdeck.operator.refuse_write() or self.detail is None:
+            return
+        job = self.detail.job
+        if job.status.finished:
+            self.notify(
+                f"Job {cells.short_id(job.id)} is already {job.status.value}; only a queued or "
+                "running job can be cancelled.",
+                severity="warning",
+            )
+            return
+
+        def answered(reason: str | None) -> None:
+            if reason is not None:
+                self._cancel(job, reason)
+
+        self.app.push_screen(CancelScreen(job), answered)
+
+    @work
+    async def _cancel(self, job: Job, reason: str) -> None:
+        if await self.jobdeck.operator.cancel(job, reason) is not None:
+            self.load()
 
     @work
     async def action_export(self) -> None:

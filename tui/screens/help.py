@@ -20,6 +20,8 @@ KEYS: list[tuple[str, str]] = [
     ("enter", "open the selected job's detail (in the group view: show that group's jobs)"),
     ("f", "force a failure on the selected job's next attempt, or on a kind ¹"),
     ("r", "rerun the selected job and show its verdict (group view: retry the group) ¹"),
+    ("x", "cancel the selected job (or the one in the detail), after a confirm with a reason ² ³"),
+    ("p", "pause or resume the selected job's kind for every worker, after a confirm ²"),
     ("s", "submit a job: kind and JSON payload ²"),
     ("/", "filter every pane by kind, id, reason code or payload text; esc clears"),
     ("g", "group the Failed pane by reason code, with counts"),
@@ -33,6 +35,8 @@ KEYS: list[tuple[str, str]] = [
 NOTES = [
     "¹ needs --allow-faults (on in jobdeck demo); hidden with --read-only.",
     "² hidden with --read-only.",
+    "³ not on a failure group; a running job's worker stops it and undoes its steps.",
+    "‖ before a kind in Queued: that kind is paused (the top line lists the paused kinds).",
 ]
 CATEGORIES: list[tuple[Category, str]] = [
     (Category.DENIED, "a gate refused the payload; the job never ran"),
@@ -40,6 +44,7 @@ CATEGORIES: list[tuple[Category, str]] = [
     (Category.RETRIES_EXHAUSTED, "retryable failures used up every attempt"),
     (Category.INJECTED, "an operator forced this failure (f or jobdeck fail)"),
     (Category.LOST_LEASE, "the worker stopped renewing its lease"),
+    (Category.CANCELLED, "an operator cancelled it (x or jobdeck cancel)"),
 ]
 
 

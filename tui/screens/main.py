@@ -22,6 +22,7 @@ from textual.widgets import Footer
 from jobdeck.core import Job, JobdeckError, Status
 from jobdeck.tui.feed import PANE_ORDER, Feed, PaneQuery, Snapshot
 from jobdeck.tui.messages import FilterChanged, FilterDone, GroupChosen, JobChosen
+from jobdeck.tui.widgets.cells import short_id
 from jobdeck.tui.widgets.filter_bar import FilterBar
 from jobdeck.tui.widgets.job_pane import JobPane
 from jobdeck.tui.widgets.status_bar import StatusBar
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
     from jobdeck.tui.app import JobdeckApp
     from jobdeck.tui.operator import FaultRequest
 
-WRITES = {"force_fault", "rerun", "submit"}
+WRITES = {"force_fault", "rerun", "submit", "cancel_job", "pause_kind"}
 WIDE, NARROW = 150, 70
 # Below this width the footer drops its "^p palette" corner, so every key, Quit and Help
 # included, fits at 80 columns; ctrl+p still opens the palette and `?` says so.
@@ -42,10 +43,14 @@ class MainScreen(Screen[None]):
         Binding("enter", "open_detail", "Detail"),
         Binding("f", "force_fault", "Fault"),
         Binding("r", "rerun", "Rerun"),
+        Binding("x", "cancel_job", "Cancel"),
+        Binding("p", "pause_kind", "Pause"),
         Binding("s", "submit", "Submit"),
         Binding("slash", "filter", "Filter"),
-        Binding("g", "group", "Group"),
-        Binding("e", "export", "Export"),
+        # Left out of the footer so that every other key, Quit and Help included, fits at 80
+        # columns; `?` and the palette list them.
+        Binding("g", "group", "Group", show=False),
+        Binding("e", "export", "Export", show=False),
         Binding("t", "schedules", "Schedules"),
     ]
 
@@ -59,6 +64,7 @@ class MainScreen(Screen[None]):
         self._status_bar = StatusBar(self.jobdeck.db_label, mode=self.jobdeck.mode_label)
         self._last_error = ""
         self._pane = Status.QUEUED
+        self.paused: tuple[str, ...] = ()  # the paused kinds, as of the last poll
 
     @property
     def jobdeck(self) -> JobdeckApp:
@@ -124,7 +130,9 @@ class MainScreen(Screen[None]):
         self.show(snapshot)
 
     def show(self, snapshot: Snapshot) -> None:
-        self._status_bar.show(snapshot.workers, snapshot.rate)
+        self._status_bar.show(snapshot.workers, snapshot.rate, snapshot.paused)
+        self.paused = snapshot.paused
+        self.pane(Status.QUEUED).set_paused(snapshot.paused)
         for status in PANE_ORDER:
             pane = self.pane(status)
             pane.set_count(snapshot.counts.get(status, 0), self.feed.text)
@@ -165,6 +173,7 @@ class MainScreen(Screen[None]):
             node = node.parent
         if node is not None:
             self._pane = node.status
+            self.refresh_bindings()  # cancel is not offered on the failure groups
 
     def _selected_code(self) -> str | None:
         """The reason code under the cursor of the Failed pane's group view."""
@@ -186,7 +195,11 @@ class MainScreen(Screen[None]):
 
     # -- actions -------------------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        return not (action in WRITES and self.jobdeck.mode.read_only)
+        if action in WRITES and self.jobdeck.mode.read_only:
+            return False
+        if action == "cancel_job" and self.current_pane().grouped:
+            return None  # shown disabled: a group is many jobs, cancel takes one
+        return True
 
     def action_open_detail(self) -> None:
         pane = self.current_pane()
@@ -262,6 +275,65 @@ class MainScreen(Screen[None]):
         await self.jobdeck.operator.retry_group(code)
         self.reload()
 
+    def action_cancel_job(self) -> None:
+        from jobdeck.tui.screens.cancel import CancelScreen
+
+        if self.jobdeck.operator.refuse_write():
+            return
+        if self.current_pane().grouped:
+            self.notify("Cancel takes one job: open the group (enter) first.", severity="warning")
+            return
+        job = self._need_job()
+        if job is None:
+            return
+        if job.status.finished:
+            self.notify(
+                f"Job {short_id(job.id)} is already {job.status.value}; only a queued or running "
+                "job can be cancelled.",
+                severity="warning",
+            )
+            return
+
+        def answered(reason: str | None) -> None:
+            if reason is not None and job is not None:
+                self._cancel(job, reason)
+
+        self.app.push_screen(CancelScreen(job), answered)
+
+    @work
+    async def _cancel(self, job: Job, reason: str) -> None:
+        if await self.jobdeck.operator.cancel(job, reason) is not None:
+            self.refresh_data()
+
+    def action_pause_kind(self) -> None:
+        from jobdeck.tui.screens.confirm import ConfirmScreen
+
+        if self.jobdeck.operator.refuse_write():
+            return
+        job = self._need_job()
+        if job is None:
+            return
+        kind = job.kind
+        resume = kind in self.paused
+        question = (
+            f"Resume {kind}? Every worker claims its queued jobs again."
+            if resume
+            else f"Pause {kind}? No worker claims it until it is resumed; running jobs "
+            "finish and queued ones stay queued."
+        )
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._pause(kind, resume)
+
+        self.app.push_screen(ConfirmScreen(question), answered)
+
+    @work
+    async def _pause(self, kind: str, resume: bool) -> None:
+        operator = self.jobdeck.operator
+        if await (operator.resume(kind) if resume else operator.pause(kind)):
+            self.reload()
+
     def action_submit(self) -> None:
         from jobdeck.tui.screens.submit import SubmitScreen
 
@@ -315,6 +387,7 @@ class MainScreen(Screen[None]):
         failed = self.pane(Status.FAILED)
         await failed.show_groups(not failed.grouped)
         self.feed.groups_wanted = failed.grouped
+        self.refresh_bindings()
         self.reload()
 
     @on(GroupChosen)

@@ -23,6 +23,7 @@ CATEGORY_STYLE: dict[Category, str] = {
     Category.RETRIES_EXHAUSTED: "magenta",
     Category.INJECTED: "cyan",
     Category.LOST_LEASE: "blue",
+    Category.CANCELLED: "bright_black",
     Category.RETRYABLE: "yellow",
 }
 CATEGORY_LABEL: dict[Category, str] = {Category.RETRIES_EXHAUSTED: "exhausted"}

@@ -32,6 +32,10 @@ ATTEMPT = Column("attempt", "att", 5, 4)
 CODE = Column("code", "reason", 10, 1, flex=True)
 CATEGORY = Column("category", "category", 10, 1)
 SCHEDULED_STYLE = "cyan"
+# Before the kind of a queued job whose kind is paused: a mark, not a colour, so it reads
+# without colour too (the header names the paused kinds; `?` explains the mark).
+PAUSED_MARK = "‖ "
+PAUSED_STYLE = "dim"
 
 PANES: dict[Status, tuple[str, str, bool]] = {
     # status: (title, label of the time column, newest first)
@@ -59,15 +63,19 @@ def columns_wanted(status: Status, *, countdown: bool = False) -> list[Column]:
     return [ID, KIND, ATTEMPT, time]
 
 
-def job_cells(job: Job, columns: list[Column]) -> tuple[Cell, ...]:
-    """The cells of every column but the time: they change only when the job does."""
+def job_cells(job: Job, columns: list[Column], paused: bool = False) -> tuple[Cell, ...]:
+    """The cells of every column but the time: they change only when the job does (or its
+    kind is paused or resumed)."""
     values: list[Cell] = []
     for column in columns[:-1]:
         match column.key:
             case "id":
                 values.append(Cell(cells.short_id(job.id)))
             case "kind":
-                values.append(Cell(job.kind))
+                if paused:
+                    values.append(Cell(PAUSED_MARK + job.kind, PAUSED_STYLE))
+                else:
+                    values.append(Cell(job.kind))
             case "attempt":
                 values.append(Cell(f"{job.attempt}/{job.max_attempts}", right=True))
             case "code":
@@ -110,6 +118,8 @@ class JobPane(Vertical):
         self._columns = columns_wanted(status)
         self._countdown = False  # whether the time column is widened for a countdown
         self._jobs: list[Job] = []
+        self._paused: frozenset[str] = frozenset()  # kinds marked paused (the Queued pane)
+        self._now = 0.0
         # The cells of the jobs on show, by (id, updated_at): a job that did not change keeps
         # its cells from one page to the next, and a tick computes only the ages.
         self._cells: dict[tuple[str, float], tuple[Cell, ...]] = {}
@@ -156,12 +166,21 @@ class JobPane(Vertical):
         self._cells = {}
         for job in jobs:
             key = (job.id, job.updated_at)
-            self._cells[key] = known.get(key) or job_cells(job, columns)
+            self._cells[key] = known.get(key) or job_cells(job, columns, job.kind in self._paused)
         self._jobs = jobs
         self.tick(now)
 
+    def set_paused(self, kinds: tuple[str, ...]) -> None:
+        """Mark the rows of paused kinds (the Queued pane); redraw the rows only on a change."""
+        if set(kinds) == self._paused:
+            return
+        self._paused = frozenset(kinds)
+        self._cells = {}
+        self.show(self._jobs, self._now)
+
     def tick(self, now: float) -> None:
         """Re-age the rows; the table repaints only the cells whose text changed."""
+        self._now = now
         cells = self._cells
         jobs = self._jobs
         if self.status is Status.QUEUED:

@@ -1,4 +1,5 @@
-"""The top line: which database, how many workers are alive, how fast jobs finish, and the mode."""
+"""The top line: which database, how many workers are alive, how fast jobs finish, the mode,
+and the paused kinds."""
 
 from __future__ import annotations
 
@@ -13,13 +14,15 @@ class StatusBar(Static):
         self.mode = mode
         self.alive: int | None = None
         self.rate = 0.0
+        self.paused: tuple[str, ...] = ()
 
     def on_mount(self) -> None:
         self._draw()
 
-    def show(self, workers: int, rate: float) -> None:
-        if (workers, round(rate, 1)) != (self.alive, round(self.rate, 1)):
-            self.alive, self.rate = workers, rate
+    def show(self, workers: int, rate: float, paused: tuple[str, ...] = ()) -> None:
+        now = (workers, round(rate, 1), paused)
+        if now != (self.alive, round(self.rate, 1), self.paused):
+            self.alive, self.rate, self.paused = workers, rate, paused
             self._draw()
 
     def _draw(self) -> None:
@@ -31,4 +34,6 @@ class StatusBar(Static):
         line.append(f"  jobs/s {self.rate:.1f}")
         if self.mode:
             line.append(f"  {self.mode}", style="bold")
+        if self.paused:
+            line.append(f"  paused: {', '.join(self.paused)}", style="bold yellow")
         self.update(line)
