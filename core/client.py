@@ -19,12 +19,22 @@ from types import TracebackType
 from typing import Protocol
 
 from jobdeck.core.contract import Job, Status, Step
+from jobdeck.core.control import (
+    RACE_TRIES,
+    actor,
+    cancel_step,
+    cancelled,
+    kept_changing,
+    operator_text,
+    step_action,
+)
 from jobdeck.core.derived import pruned_sentence
 from jobdeck.core.engine import Intake, log_transition
 from jobdeck.core.errors import InvalidInput, NotFound, StorageError, WaitTimeout
 from jobdeck.core.ids import ID_LENGTH, new_id
 from jobdeck.core.registry import Registry
 from jobdeck.core.steps import steps_before
+from jobdeck.core.store import Action, CancelRequest, Change
 
 # How often `wait` looks at a job: soon at first (most jobs of a web app are short), then at
 # most every POLL_MAX seconds.
@@ -59,6 +69,16 @@ class SyncStore(Protocol):
 
     def insert_rerun(self, job: Job, steps: Sequence[Step]) -> Job:
         """Store a rerun that starts with the given memoized steps."""
+        ...
+
+    def cancel_queued(self, changes: Sequence[Change], action: Action | None) -> list[bool]:
+        """End queued jobs cancelled (compare-and-set each) with the trail row; which took."""
+        ...
+
+    def request_cancel(
+        self, requests: Sequence[CancelRequest], action: Action | None
+    ) -> list[bool]:
+        """Ask the workers of running jobs to stop them, with the trail row; which took."""
         ...
 
     def close(self) -> None:
@@ -142,7 +162,21 @@ class Client:
         log_transition(stored, None, stored.status)
         return stored
 
-    # cancel(job_id): arrives with job cancellation, through the same rule the Engine uses.
+    def cancel(self, job_id: str, *, reason: str | None = None, by: str | None = None) -> Job:
+        """Cancel one job by the Engine's rule (`Engine.cancel`): a queued job ends failed with
+        the reason `cancelled`, a running one is stopped by its worker. Raises NotFound,
+        TransitionError (already done or failed), InvalidInput (a reason that is not one line)."""
+        text, who = operator_text(reason), actor(by)
+        job = self.get(job_id)
+        for _ in range(RACE_TRIES):  # a claim or a finish won the race: look again
+            step = cancel_step(job, who, text, self._intake.clock())
+            if isinstance(step, Change):
+                if self._store.cancel_queued([step], step_action(step, who, text))[0]:
+                    return cancelled(step, job)
+            elif self._store.request_cancel([step], step_action(step, who, text))[0]:
+                return cancelled(step, job)
+            job = self._store.find(job.id)
+        raise kept_changing(job)
 
     def _store_new(self, prepared: Sequence[Job]) -> list[Job]:
         if not prepared:

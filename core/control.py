@@ -140,27 +140,14 @@ class Control:
         text, who = operator_text(reason), actor(by)
         job = await self.get(job_id)
         for _ in range(RACE_TRIES):  # a claim or a finish won the race: look again
-            if job.status.finished:
-                raise TransitionError(
-                    f"job {job.id} is already {job.status.value}; only a queued or running job "
-                    "can be cancelled."
-                )
-            now = self.clock()
-            action = Action(now, who, ActionName.CANCEL, job.id, text)
-            if job.status is Status.QUEUED:
-                change = _cancel_queued(job, who, text, now)
-                if (await self.store.cancel_queued([change], action))[0]:
-                    log.info("cancelled queued job %s (by %s)", job.id, who)
-                    return change.after
-            else:
-                request = CancelRequest(job.id, job.attempt, who, now, text)
-                if (await self.store.request_cancel([request], action))[0]:
-                    log.info("asked the worker of job %s to cancel it (by %s)", job.id, who)
-                    return job
+            step = cancel_step(job, who, text, self.clock())
+            if isinstance(step, Change):
+                if (await self.store.cancel_queued([step], step_action(step, who, text)))[0]:
+                    return cancelled(step, job)
+            elif (await self.store.request_cancel([step], step_action(step, who, text)))[0]:
+                return cancelled(step, job)
             job = await self.store.get(job.id)
-        raise TransitionError(
-            f"job {job.id} kept changing while it was being cancelled; try again."
-        )
+        raise kept_changing(job)
 
     async def cancel_kind(
         self,
@@ -263,6 +250,41 @@ class Control:
             return
         known = ", ".join(self.registry.names()) or "none"
         raise InvalidInput(f"no kind {kind!r} is registered or stored (known kinds: {known}).")
+
+
+def cancel_step(job: Job, who: str, text: str | None, now: float) -> Change | CancelRequest:
+    """What cancelling `job` as it is now writes: a queued job's change to failed, or a running
+    job's cancel request for its worker. The one rule behind `Engine.cancel` and
+    `Client.cancel`; raises TransitionError for a job that already finished."""
+    if job.status.finished:
+        raise TransitionError(
+            f"job {job.id} is already {job.status.value}; only a queued or running job "
+            "can be cancelled."
+        )
+    if job.status is Status.QUEUED:
+        return _cancel_queued(job, who, text, now)
+    return CancelRequest(job.id, job.attempt, who, now, text)
+
+
+def step_action(step: Change | CancelRequest, who: str, text: str | None) -> Action:
+    """The trail row of one job's cancel."""
+    if isinstance(step, Change):
+        return Action(step.after.updated_at, who, ActionName.CANCEL, step.after.id, text)
+    return Action(step.at, who, ActionName.CANCEL, step.job_id, text)
+
+
+def cancelled(step: Change | CancelRequest, job: Job) -> Job:
+    """The job a cancel answers once its step was stored: the failed job, or the running
+    `job` its worker will stop."""
+    if isinstance(step, Change):
+        log.info("cancelled queued job %s", job.id)
+        return step.after
+    log.info("asked the worker of job %s to cancel it (by %s)", job.id, step.actor)
+    return job
+
+
+def kept_changing(job: Job) -> TransitionError:
+    return TransitionError(f"job {job.id} kept changing while it was being cancelled; try again.")
 
 
 def _cancel_queued(job: Job, who: str, text: str | None, now: float) -> Change:

@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 from jobdeck.core.contract import Job, Status, Step
 from jobdeck.core.errors import StorageError
-from jobdeck.core.store import Store
+from jobdeck.core.store import Action, CancelRequest, Change, Store
 
 T = TypeVar("T")
 
@@ -102,6 +102,14 @@ class LoopedStore:
 
     def insert_rerun(self, job: Job, steps: Sequence[Step]) -> Job:
         return self._loop.run(self._store.insert_rerun(job, steps))
+
+    def cancel_queued(self, changes: Sequence[Change], action: Action | None) -> list[bool]:
+        return self._loop.run(self._store.cancel_queued(changes, action))
+
+    def request_cancel(
+        self, requests: Sequence[CancelRequest], action: Action | None
+    ) -> list[bool]:
+        return self._loop.run(self._store.request_cancel(requests, action))
 
     def close(self) -> None:
         if self._loop.forked:

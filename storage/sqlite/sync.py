@@ -20,6 +20,7 @@ from typing import Final, TypeVar
 
 from jobdeck.core.contract import Job, Status, Step
 from jobdeck.core.errors import StorageError
+from jobdeck.core.store import Action, CancelRequest, Change
 from jobdeck.storage import checks, lookup
 from jobdeck.storage.rows import Row, counts_from, job_from_row
 from jobdeck.storage.sqlite import queries as q
@@ -188,6 +189,15 @@ class SyncSqlite:
         checks.new_rerun(job)
         (stored,) = self._write(partial(steps_sql.insert_with_steps, job=job, steps=steps))
         return stored if isinstance(stored, Job) else job_from_row(stored)
+
+    def cancel_queued(self, changes: Sequence[Change], action: Action | None) -> list[bool]:
+        checks.changes(changes)
+        return self._write(partial(tx.cancel_queued, planned=tx.plan(changes), action=action))
+
+    def request_cancel(
+        self, requests: Sequence[CancelRequest], action: Action | None
+    ) -> list[bool]:
+        return self._write(partial(tx.request_cancel, requests=requests, action=action))
 
     def find(self, prefix: str) -> Job:
         lookup.check_fragment(prefix)

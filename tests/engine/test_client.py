@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import os
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,7 +14,14 @@ import pytest
 
 import jobdeck
 from jobdeck.core import Category, Engine, Status, demo_registry
-from jobdeck.core.errors import InvalidInput, JobdeckError, NotFound, StorageError, WaitTimeout
+from jobdeck.core.errors import (
+    InvalidInput,
+    JobdeckError,
+    NotFound,
+    StorageError,
+    TransitionError,
+    WaitTimeout,
+)
 from jobdeck.storage import open_store
 from tests.engine.conftest import drain
 
@@ -246,3 +254,35 @@ def test_a_client_carried_across_a_fork_says_so_in_the_child(db_url: str) -> Non
         assert client.counts()[Status.QUEUED] == 1  # and the parent carries on
     finally:
         client.close()
+
+
+def test_cancel_ends_a_queued_job_by_the_engines_rule_and_frees_its_key(
+    client: jobdeck.Client,
+) -> None:
+    job = client.submit("demo.echo", {"a": 1})
+    gone = client.cancel(job.id[-6:], reason="wrong customer", by="ops")
+    assert gone.status is Status.FAILED and gone.reason is not None
+    assert (gone.reason.code, gone.reason.category) == ("cancelled", Category.CANCELLED)
+    assert client.get(job.id) == gone
+    assert client.submit("demo.echo", {"a": 1}).id != job.id  # the key is free again
+    with pytest.raises(TransitionError, match="already failed"):
+        client.cancel(job.id)
+    with pytest.raises(NotFound):
+        client.cancel("0" * 26)
+
+
+def test_cancel_stops_a_running_job_through_its_worker(db_url: str, client: jobdeck.Client) -> None:
+    job = client.submit("demo.sleep", {"seconds": 30})
+    worker = threading.Thread(target=_drain_in_a_thread, args=(db_url,))
+    worker.start()
+    try:
+        deadline = time.monotonic() + 10
+        while client.get(job.id).status is not Status.RUNNING:
+            assert time.monotonic() < deadline, "the worker never started the job"
+            time.sleep(0.02)
+        assert client.cancel(job.id).status is Status.RUNNING  # its worker stops it
+        done = client.wait(job.id, timeout=10)
+    finally:
+        worker.join(30)
+    assert done.status is Status.FAILED and done.reason is not None
+    assert done.reason.code == "cancelled"
