@@ -35,7 +35,8 @@ TEMPLATE = "jobdeck_test_template"
 RESET = """
 SET lock_timeout = '2s';
 TRUNCATE jobdeck.jobs, jobdeck.attempts, jobdeck.events, jobdeck.faults, jobdeck.workers,
-         jobdeck.steps, jobdeck.schedules, jobdeck.schedule_runs, jobdeck.prunes, jobdeck.leases
+         jobdeck.steps, jobdeck.schedules, jobdeck.schedule_runs, jobdeck.prunes, jobdeck.leases,
+         jobdeck.kind_limits, jobdeck.rate_spent
          RESTART IDENTITY;
 UPDATE jobdeck.counts SET n = 0;
 UPDATE jobdeck.schema_version SET version = {version:d};
