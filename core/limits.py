@@ -70,11 +70,12 @@ class Rate:
         return f"{self.count}/{self.seconds:g}s"
 
     @property
-    def sentence(self) -> str:
+    def per(self) -> str:
+        """The window as a word: second, minute or hour."""
         for letter, seconds in WINDOWS.items():
             if seconds == self.seconds:
-                return f"{self.count} per {WINDOW_NAMES[letter]}"
-        return f"{self.count} per {self.seconds:g} s"
+                return WINDOW_NAMES[letter]
+        return f"{self.seconds:g} s"
 
 
 def check_priority(priority: object) -> int:

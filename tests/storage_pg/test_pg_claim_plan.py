@@ -1,6 +1,6 @@
 """The claim stays one walk of one index in its own order on PostgreSQL too: with thousands of
-queued jobs of several priorities, all ready, and fresh statistics, the plan of every claim statement
-walks `jobs_claim`, with no Sort node and no sequential scan of jobs."""
+queued jobs of several priorities, all ready, and fresh statistics, the plan of every claim
+statement walks `jobs_claim`, with no Sort node and no sequential scan of jobs."""
 
 from __future__ import annotations
 

@@ -38,6 +38,7 @@ COMMANDS: dict[str, str] = {
     "vacuum": "maintenance",
     "prune": "retention",
     "check": "system",
+    "limits": "limits",
     "demo": "monitor",
     "tui": "monitor",
 }
