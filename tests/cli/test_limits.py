@@ -9,7 +9,7 @@ import pytest
 
 from tests.cli.harness import assert_one_error, jobdeck, job_count, query
 
-HANDLERS = '''
+HANDLERS = """
 from jobdeck.core import Registry
 
 registry = Registry()
@@ -23,7 +23,7 @@ async def mail(ctx, payload):
 @registry.kind("shop.plain")
 async def plain(ctx, payload):
     return None
-'''
+"""
 
 
 def handlers(tmp_path: Path, name: str, text: str) -> str:
