@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.harness import assert_one_error, jobdeck, job_count, query
+from tests.cli.harness import assert_one_error, job_count, jobdeck, query
 
 HANDLERS = """
 from jobdeck.core import Registry
