@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 from jobdeck.core import Engine, Job, Status
+from jobdeck.core.limits import LimitState
 
 T = TypeVar("T")
 
@@ -42,6 +43,7 @@ class Snapshot:
     workers: int
     rate: float
     groups: list[tuple[str, int]] | None = None
+    limits: list[LimitState] = field(default_factory=list)
 
 
 @dataclass
@@ -96,9 +98,10 @@ class Feed:
         # store's connection at once instead of one wake-up of this loop after each.
         wanted = [status for status in PANE_ORDER if status in touched and status in queries]
         pages_read = asyncio.gather(*(self._page(status, queries[status]) for status in wanted))
-        counts, workers, groups, pages = await asyncio.gather(
+        counts, workers, limits, groups, pages = await asyncio.gather(
             engine.counts() if counted is None else _same(counted),
             engine.store.workers_alive(now, WORKER_SEEN_WITHIN),
+            engine.store.limits(now),
             engine.store.failure_groups()
             if self.groups_wanted and Status.FAILED in touched
             else _same(None),
@@ -106,7 +109,7 @@ class Feed:
         )
         self.counts = counts
         jobs = dict(zip(wanted, pages, strict=True))
-        return Snapshot(now, dict(counts), jobs, workers, self._rate(now), groups)
+        return Snapshot(now, dict(counts), jobs, workers, self._rate(now), groups, limits)
 
     async def _page(self, status: Status, query: PaneQuery) -> list[Job]:
         page = await self.engine.page(

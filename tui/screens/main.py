@@ -124,7 +124,7 @@ class MainScreen(Screen[None]):
         self.show(snapshot)
 
     def show(self, snapshot: Snapshot) -> None:
-        self._status_bar.show(snapshot.workers, snapshot.rate)
+        self._status_bar.show(snapshot.workers, snapshot.rate, snapshot.limits)
         for status in PANE_ORDER:
             pane = self.pane(status)
             pane.set_count(snapshot.counts.get(status, 0), self.feed.text)
