@@ -114,7 +114,7 @@ def test_fail_on_a_finished_job_is_refused(scratch: Populated) -> None:
 def test_check_prints_a_tick_per_check_and_exits_zero(tmp_path: Path) -> None:
     ran = jobdeck(tmp_path / "unused.db", "check")
     assert ran.code == 0, ran.out + ran.err
-    assert len(ran.lines) == 7
+    assert len(ran.lines) == 8
     assert all(line.startswith("✓ ") for line in ran.lines), ran.out
     assert not (tmp_path / "unused.db").exists()
 
@@ -125,7 +125,7 @@ def test_check_json_shape(tmp_path: Path) -> None:
     doc = ran.json()
     assert set(doc) == {"ok", "checks"}
     assert doc["ok"] is True
-    assert len(doc["checks"]) == 7
+    assert len(doc["checks"]) == 8
     for check in doc["checks"]:
         assert set(check) == {"name", "ok", "detail"}
         assert check["ok"] is True
