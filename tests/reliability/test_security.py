@@ -22,6 +22,7 @@ import pytest
 
 from jobdeck.core import Engine, Fault, Registry, StorageError, demo_registry
 from jobdeck.core.contract import CompensationStatus, Status, Step, StepStatus
+from jobdeck.core.limits import KindLimits
 from jobdeck.core.store import Change, Store
 from jobdeck.storage import open_store
 from jobdeck.storage.sqlite import queries as sqlite_queries
@@ -253,7 +254,7 @@ def test_handlers_imports_only_the_named_module(tmp_path: Path) -> None:
 READS = {
     "close", "get", "find", "attempts", "reruns", "counts", "page", "failure_groups",
     "failed_with", "events", "last_cursor", "faults", "workers_alive", "steps", "expired",
-    "wait_for_jobs", "notifies", "schedules", "schedule_jobs", "scheduled",
+    "wait_for_jobs", "notifies", "schedules", "schedule_jobs", "scheduled", "limits",
     "prunable", "count_prunable", "records", "pruned_at",
 }  # fmt: skip
 
@@ -288,6 +289,9 @@ def write_calls(job: Any, running: Any) -> dict[str, Any]:
         "pause_schedule": lambda s: s.pause_schedule("n", paused=True, reason=None, now=1.0),
         "prune": lambda s: s.prune([job.id], {Status.DONE: 1e12, Status.FAILED: 1e12}, 1.0),
         "take_lease": lambda s: s.take_lease("retention", "w", 1.0, 60.0),
+        "declare_limits": lambda s: s.declare_limits(
+            "w", [KindLimits("demo.echo", concurrency=1)], 1.0
+        ),
     }
 
 
