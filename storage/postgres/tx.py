@@ -187,26 +187,38 @@ async def _claim_limited(
     now: float,
     expires: float,
 ) -> list[Any]:
-    """Lock the limits in reach, read what is in use (a statement after the lock sees every
-    claim that held it before), then walk the candidates in claim order as SQLite's claim
-    does, keeping those whose kind has allowance left."""
-    await conn.fetch(q.LOCK_LIMITS, limited)
-    states = [
-        limit_state_from_row(tuple(row))
-        for row in await conn.fetch(q.SELECT_LIMITS, now)
-        if row[0] in limited
-    ]
-    allowed = {state.kind: state.allowance for state in states}
-    windows = {state.kind: state.rate.seconds for state in states if state.rate is not None}
-    full = [kind for kind, left in allowed.items() if left == 0]
+    """Walk the candidates in claim order (locking them, skipping rows other claims hold); lock
+    the limits of the limited kinds among them, in kind order, and read what is in use (a
+    statement after the lock sees every claim that held it before); keep the candidates whose
+    kind has allowance left, as SQLite's claim does. Claims whose candidates hold no limited
+    kind take no limit lock, so only claims that meet one kind's limit take turns. A later walk
+    of the same claim takes no new lock: a limited kind it did not lock counts as full."""
     scope = list(kinds) or None
+    allowed: dict[str, int | None] = {}
+    windows: dict[str, float] = {}
+    full: list[str] = []
     claimed: list[Any] = []
     want = limit
+    first = True
     while want > 0:
         candidates = [
             (row[0], row[1])
             for row in await conn.fetch(q.SELECT_CANDIDATES, now, scope, full, want)
         ]
+        if first:
+            first = False
+            met = sorted({kind for _, kind in candidates if kind in limited})
+            if met:
+                await conn.fetch(q.LOCK_LIMITS, met)
+                for row in await conn.fetch(q.SELECT_LIMITS, now):
+                    state = limit_state_from_row(tuple(row))
+                    if state.kind in met:
+                        allowed[state.kind] = state.allowance
+                        if state.rate is not None:
+                            windows[state.kind] = state.rate.seconds
+            for kind in limited:
+                allowed.setdefault(kind, 0)  # not locked by this claim: full for it
+            full = sorted(kind for kind, left in allowed.items() if left == 0)
         kept, used_up = pick(candidates, allowed, want)
         if kept:
             got = await conn.fetch(q.CLAIM_IDS, worker, expires, now, kept)
@@ -215,10 +227,10 @@ async def _claim_limited(
                 left = allowed.get(row[1])
                 if left is not None:
                     allowed[row[1]] = left - 1
-        if len(candidates) < want or len(candidates) == len(kept) or not used_up:
+        if len(candidates) < want or len(candidates) == len(kept):
             break  # the queue ran out, or nothing was stepped over: a new walk finds no more
         want -= len(kept)
-        full += used_up
+        full = sorted(kind for kind, left in allowed.items() if left == 0)
     spent = Counter(row[1] for row in claimed if row[1] in windows)
     if spent:
         spend = sorted(spent.items())

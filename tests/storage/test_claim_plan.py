@@ -53,7 +53,7 @@ def test_a_claim_walks_jobs_claim_in_order_without_a_sort_or_a_table_scan(
 ) -> None:
     sql, params = CLAIMS[name]
     steps = plan(db, sql, params)
-    assert any("jobs USING INDEX jobs_claim" in step for step in steps), steps
+    assert any("INDEX jobs_claim" in step for step in steps), steps
     assert not any("TEMP B-TREE" in step for step in steps), steps
     table_scans = [s for s in steps if s.startswith("SCAN jobs") and "USING" not in s]
     assert not table_scans, steps

@@ -3,8 +3,8 @@
 -- A job's priority (-100 to 100, higher first) orders the claim ahead of run_after and id.
 -- The column has a constant default, so adding it rewrites no row (the CHECK reads each row
 -- once). `jobs_claim` is the index a claim walks, in the order jobs are handed out; building
--- it reads the queued jobs only. `jobs_ready` stays for what asks "when is the next job due"
--- and "which jobs wait for a later time", which run_after alone answers.
+-- it reads the queued jobs only. `jobs_ready` stays for what asks "when is the
+-- next job due" and "which jobs wait for a later time", which run_after alone answers.
 ALTER TABLE jobs ADD COLUMN priority INTEGER NOT NULL DEFAULT 0
     CHECK (priority BETWEEN -100 AND 100);
 CREATE INDEX jobs_claim ON jobs (priority DESC, run_after, id) WHERE status = 'queued';
