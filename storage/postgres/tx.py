@@ -219,7 +219,7 @@ async def _claim_limited(
             for kind in limited:
                 allowed.setdefault(kind, 0)  # not locked by this claim: full for it
             full = sorted(kind for kind, left in allowed.items() if left == 0)
-        kept, used_up = pick(candidates, allowed, want)
+        kept, _ = pick(candidates, allowed, want)
         if kept:
             got = await conn.fetch(q.CLAIM_IDS, worker, expires, now, kept)
             claimed += got
