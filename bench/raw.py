@@ -14,8 +14,9 @@ from jobdeck.storage.sqlite.schema import migrations
 _CLAIM_ONE = """
 UPDATE jobs SET status = 'running', attempt = attempt + 1, lease_owner = ?,
                 lease_expires_at = ?, updated_at = ?
-WHERE id = (SELECT id FROM jobs INDEXED BY jobs_ready
-            WHERE status = 'queued' AND run_after <= ? ORDER BY run_after, id LIMIT 1)
+WHERE id = (SELECT id FROM jobs INDEXED BY jobs_claim
+            WHERE status = 'queued' AND run_after <= ?
+            ORDER BY priority DESC, run_after, id LIMIT 1)
 RETURNING id, attempt
 """
 _COMPLETE_ONE = """
@@ -67,7 +68,7 @@ def _new_job_rows(n: int, now: float) -> list[tuple[object, ...]]:
     without a key gets), so the rows land in the indexes where jobdeck's would."""
     return [
         (f"{i:026d}", "bench.noop", json.dumps({"n": i}), 1,
-         "auto:" + hashlib.sha256(str(i).encode()).hexdigest()[:32], now)
+         "auto:" + hashlib.sha256(str(i).encode()).hexdigest()[:32], now, 0)
         for i in range(n)
     ]  # fmt: skip
 

@@ -263,6 +263,29 @@ async def pause_holds_a_kind(engine: Engine) -> Check:
     )
 
 
+async def priority_order(engine: Engine) -> Check:
+    levels = (-5, 0, 50)
+    jobs = [
+        await engine.submit("demo.echo", {"check": "priority", "level": p}, priority=p)
+        for p in levels
+    ]
+    await Worker(engine, concurrency=1, burst=True, poll=0.01, lease=10).run()
+    started = {}
+    for job in jobs:
+        attempts = await engine.store.attempts(job.id)
+        started[job.priority] = attempts[0].started_at if attempts else float("inf")
+    order = sorted(started, key=lambda p: started[p])
+    ok = order == sorted(levels, reverse=True)
+    return Check(
+        "the highest priority runs first",
+        ok,
+        "priorities "
+        + ", ".join(f"{p:+d}" for p in levels)
+        + " ran in the order "
+        + ", ".join(f"{p:+d}" for p in order),
+    )
+
+
 CHECKS: list[Callable[[Engine], Awaitable[Check]]] = [
     one_success,
     forced_failure,
@@ -273,6 +296,7 @@ CHECKS: list[Callable[[Engine], Awaitable[Check]]] = [
     delayed_start,
     cancel_rolls_back,
     pause_holds_a_kind,
+    priority_order,
 ]
 
 

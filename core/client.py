@@ -120,13 +120,22 @@ class Client:
         max_attempts: int | None = None,
         run_at: datetime | float | None = None,
         delay: timedelta | float | None = None,
+        priority: int | None = None,
     ) -> Job:
         """Store one job and return it, or the live or done job that already holds its
         idempotency key. A denied job is stored failed with its one reason and never runs.
+        `run_at`, `delay` and `priority` mean what they mean to `Engine.submit`.
 
-        Raises NotFound (unknown kind), InvalidInput (bad payload or time), StorageError."""
+        Raises NotFound (unknown kind), InvalidInput (bad payload, time or priority),
+        StorageError."""
         (job,) = self.submit_many(
-            kind, [payload], key=key, max_attempts=max_attempts, run_at=run_at, delay=delay
+            kind,
+            [payload],
+            key=key,
+            max_attempts=max_attempts,
+            run_at=run_at,
+            delay=delay,
+            priority=priority,
         )
         return job
 
@@ -139,12 +148,19 @@ class Client:
         max_attempts: int | None = None,
         run_at: datetime | float | None = None,
         delay: timedelta | float | None = None,
+        priority: int | None = None,
     ) -> list[Job]:
         """Check every payload first, then store them all in one transaction. One bad payload
         raises InvalidInput naming its position, and nothing is stored."""
         self._check_open()
         prepared = self._intake.prepare_many(
-            kind, payloads, key=key, max_attempts=max_attempts, run_at=run_at, delay=delay
+            kind,
+            payloads,
+            key=key,
+            max_attempts=max_attempts,
+            run_at=run_at,
+            delay=delay,
+            priority=priority,
         )
         return self._store_new(prepared)
 

@@ -18,6 +18,9 @@ from jobdeck.core.errors import TransitionError
 
 CONTRACT_VERSION: Final = 1
 SLUG = r"^[a-z][a-z0-9_]*$"
+# A job's priority: higher runs first; jobs of one priority run in run_after order.
+MIN_PRIORITY: Final = -100
+MAX_PRIORITY: Final = 100
 
 
 class Status(StrEnum):
@@ -90,10 +93,17 @@ class Job(_Frozen):
     run_after: float
     lease_owner: str | None = None
     lease_expires_at: float | None = None
+    priority: int = Field(default=0, ge=MIN_PRIORITY, le=MAX_PRIORITY)
 
     @property
     def live(self) -> bool:
         return self.status in (Status.QUEUED, Status.RUNNING)
+
+
+def claim_order(job: Job) -> tuple[int, float, str]:
+    """The order claims hand ready jobs out in: higher priority first, then the earlier
+    `run_after`, then the smaller id."""
+    return (-job.priority, job.run_after, job.id)
 
 
 class Attempt(_Frozen):

@@ -40,6 +40,7 @@ from jobdeck.core.derived import RetryExplanation, explain, pruned_sentence
 from jobdeck.core.errors import InvalidInput, NotFound
 from jobdeck.core.gates import GateContext, first_failure
 from jobdeck.core.ids import ID_LENGTH, new_id
+from jobdeck.core.limits import LimitState, check_priority
 from jobdeck.core.registry import Registry
 from jobdeck.core.rerun import RerunReport, verdict
 from jobdeck.core.retention import BATCH as PRUNE_BATCH
@@ -196,15 +197,18 @@ class Intake:
         rerun_of: str | None = None,
         run_at: datetime | float | None = None,
         delay: timedelta | float | None = None,
+        priority: int | None = None,
     ) -> Job:
         """Build the job a submit would store: queued, or failed with the first gate's reason.
 
         Pure apart from the clock and id source. With `run_at` or `delay` the job stays queued
-        until then (see `schedule.run_after`). Raises NotFound for an unknown kind and
-        InvalidInput for a payload that is not a JSON object within the limits, or a bad time.
+        until then (see `schedule.run_after`); `priority` (default: the kind's) orders it
+        among ready jobs. Raises NotFound for an unknown kind and InvalidInput for a payload
+        that is not a JSON object within the limits, a bad time or a bad priority.
         """
         spec = self.registry.get(kind)
         body, canonical = _checked(payload)
+        level = spec.priority if priority is None else check_priority(priority)
         if max_attempts is not None and not 1 <= max_attempts <= 1000:
             raise InvalidInput(f"max attempts must be between 1 and 1000, not {max_attempts}.")
         if key is not None and not 0 < len(key) <= 200:
@@ -222,6 +226,7 @@ class Intake:
                 created_at=now,
                 updated_at=now,
                 run_after=due,
+                priority=level,
             )
         except ValidationError as err:  # e.g. a key that is not a string: JSON keys are text
             first = err.errors()[0]
@@ -240,12 +245,15 @@ class Intake:
         max_attempts: int | None = None,
         run_at: datetime | float | None = None,
         delay: timedelta | float | None = None,
+        priority: int | None = None,
     ) -> list[Job]:
         """`prepare` each payload; one bad payload raises InvalidInput naming its position."""
         items = list(payloads)
         prepared: list[Job] = []
         if run_at is not None or delay is not None:
             run_after(self.clock(), run_at=run_at, delay=delay)  # a bad time names no payload
+        if priority is not None:
+            check_priority(priority)  # nor does a bad priority
         for i, payload in enumerate(items, start=1):
             try:
                 prepared.append(
@@ -256,6 +264,7 @@ class Intake:
                         max_attempts=max_attempts,
                         run_at=run_at,
                         delay=delay,
+                        priority=priority,
                     )
                 )
             except InvalidInput as err:
@@ -266,13 +275,15 @@ class Intake:
 
     def prepare_rerun(self, original: Job) -> Job:
         """The new job a rerun of `original` stores: same kind, payload, key and attempts,
-        linked by rerun_of (a rerun is never deduplicated against its original)."""
+        linked by rerun_of (a rerun is never deduplicated against its original), at its
+        priority."""
         return self.prepare(
             original.kind,
             original.payload,
             key=original.idempotency_key,
             max_attempts=original.max_attempts,
             rerun_of=original.id,
+            priority=original.priority,
         )
 
 
@@ -301,16 +312,25 @@ class Engine(Intake, Control):
         max_attempts: int | None = None,
         run_at: datetime | float | None = None,
         delay: timedelta | float | None = None,
+        priority: int | None = None,
     ) -> Job:
         """Store one job and return it, or the existing live/done job with the same key.
 
         A denied job is stored failed with its one reason and never runs. `run_at` (an aware
         datetime or epoch seconds) or `delay` (a timedelta or seconds) keeps it queued until
-        then; a time in the past runs as soon as a worker is free.
-        Raises NotFound (unknown kind), InvalidInput (bad payload or time), StorageError.
+        then; a time in the past runs as soon as a worker is free. `priority` (-100 to 100,
+        default: the kind's, else 0) puts it ahead of ready jobs of lower priority.
+        Raises NotFound (unknown kind), InvalidInput (bad payload, time or priority),
+        StorageError.
         """
         (job,) = await self.submit_many(
-            kind, [payload], key=key, max_attempts=max_attempts, run_at=run_at, delay=delay
+            kind,
+            [payload],
+            key=key,
+            max_attempts=max_attempts,
+            run_at=run_at,
+            delay=delay,
+            priority=priority,
         )
         return job
 
@@ -323,14 +343,21 @@ class Engine(Intake, Control):
         max_attempts: int | None = None,
         run_at: datetime | float | None = None,
         delay: timedelta | float | None = None,
+        priority: int | None = None,
     ) -> list[Job]:
-        """Validate every payload first, then store them all in one transaction; `run_at` or
-        `delay` applies to each (see `submit`).
+        """Validate every payload first, then store them all in one transaction; `run_at`,
+        `delay` and `priority` apply to each (see `submit`).
 
         One bad payload raises InvalidInput (naming its position) and stores nothing.
         """
         prepared = self.prepare_many(
-            kind, payloads, key=key, max_attempts=max_attempts, run_at=run_at, delay=delay
+            kind,
+            payloads,
+            key=key,
+            max_attempts=max_attempts,
+            run_at=run_at,
+            delay=delay,
+            priority=priority,
         )
         return await self._store_new(prepared)
 
@@ -544,6 +571,10 @@ class Engine(Intake, Control):
     async def schedule_jobs(self, name: str, *, limit: int = 50) -> list[Job]:
         """The jobs one schedule made, newest tick first."""
         return await self.store.schedule_jobs(name, limit)
+
+    async def limits(self) -> list[LimitState]:
+        """Each kind's stored concurrency and rate limit with what is in use now, by kind."""
+        return await self.store.limits(self.clock())
 
     async def scheduled(self, *, limit: int = 50) -> list[Job]:
         """Queued jobs not yet due, soonest first."""

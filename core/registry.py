@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict
 
 from jobdeck.core.errors import InvalidInput, NotFound
 from jobdeck.core.gates import Gate, schema_gate
+from jobdeck.core.limits import KindLimits, Rate, check_concurrency, check_priority
 from jobdeck.core.retry import DEFAULT_POLICY, Backoff, Policy
 from jobdeck.core.schedule import Schedule
 
@@ -34,6 +35,14 @@ class Kind:
     timeout: float | None = 60.0
     backoff: Backoff = field(default_factory=Backoff)
     policy: Policy = DEFAULT_POLICY
+    priority: int = 0
+    concurrency: int | None = None
+    rate: Rate | None = None
+
+    @property
+    def limits(self) -> KindLimits:
+        """The limits every worker running this kind declares to the database."""
+        return KindLimits(self.name, self.concurrency, self.rate)
 
 
 class Registry:
@@ -57,15 +66,30 @@ class Registry:
         tz: str = "UTC",
         schedule_payload: Mapping[str, Any] | None = None,
         catch_up: bool = False,
+        priority: int = 0,
+        concurrency: int | None = None,
+        rate: str | None = None,
     ) -> Callable[[Handler], Handler]:
         """Decorator registering an async handler `(ctx, payload) -> JSON result` as `name`.
 
         The schema gate built from `payload` always runs first, then `gates` in order. With
         `schedule` (five-field cron, read in the time zone `tz`), workers also make one job of
         this kind at each tick, with `schedule_payload`; see `every`.
-        Raises InvalidInput if `name` is already registered, max_attempts < 1, or the schedule
-        or time zone is not valid (the sentence names the kind).
+
+        `priority` (-100 to 100, higher first) is the default priority of this kind's jobs.
+        `concurrency` caps how many of its jobs run at once and `rate` (`"100/m"`: per second s,
+        minute m or hour h) how many are claimed in any window of that length, across every
+        worker and host; a worker records both in the database when it starts (the last worker
+        to start wins; see `jobdeck limits`).
+        Raises InvalidInput if `name` is already registered, max_attempts < 1, the schedule,
+        time zone, priority, concurrency or rate is not valid (the sentence names the kind).
         """
+        checked_priority = _kind_priority(name, priority)
+        checked_concurrency = check_concurrency(name, concurrency)
+        try:
+            checked_rate = None if rate is None else Rate.parse(rate)
+        except InvalidInput as err:
+            raise InvalidInput(f"the kind {name!r}: {err}") from None
         entry = (
             Schedule(name, name, schedule, tz, dict(schedule_payload or {}), catch_up)
             if schedule is not None
@@ -83,6 +107,9 @@ class Registry:
                     timeout=timeout,
                     backoff=backoff or Backoff(),
                     policy=policy,
+                    priority=checked_priority,
+                    concurrency=checked_concurrency,
+                    rate=checked_rate,
                 )
             )
             if entry is not None:
@@ -138,6 +165,8 @@ class Registry:
             raise InvalidInput(f"the kind {kind.name!r} is registered twice.")
         if kind.max_attempts < 1:
             raise InvalidInput(f"the kind {kind.name!r} needs max_attempts of at least 1.")
+        _kind_priority(kind.name, kind.priority)
+        check_concurrency(kind.name, kind.concurrency)
         self._kinds[kind.name] = kind
 
     def get(self, name: str) -> Kind:
@@ -157,6 +186,11 @@ class Registry:
             merged._add_schedule(entry)
         return merged
 
+    def limits(self, kinds: Sequence[str] = ()) -> list[KindLimits]:
+        """The limits of `kinds` (every kind when empty), by name, limited or not."""
+        names = sorted(kinds) if kinds else self.names()
+        return [self._kinds[n].limits for n in names]
+
     def names(self) -> list[str]:
         return sorted(self._kinds)
 
@@ -165,3 +199,10 @@ class Registry:
 
     def __contains__(self, name: object) -> bool:
         return name in self._kinds
+
+
+def _kind_priority(kind: str, priority: object) -> int:
+    try:
+        return check_priority(priority)
+    except InvalidInput as err:
+        raise InvalidInput(f"the kind {kind!r}: {err}") from None

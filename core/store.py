@@ -22,6 +22,7 @@ from jobdeck.core.contract import (
     Status,
     Step,
 )
+from jobdeck.core.limits import KindLimits, LimitState
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,6 +201,18 @@ class Store(Protocol):
         ...
 
     async def forget_worker(self, worker: str) -> None: ...
+
+    # -- limits --------------------------------------------------------------------------------
+    async def declare_limits(self, worker: str, limits: Sequence[KindLimits], now: float) -> None:
+        """Record what `worker` declares for each kind it runs, in one transaction: a kind with a
+        limit replaces the stored row (the last worker to start wins), a kind without one
+        deletes it. Every claim, by any worker, obeys the stored rows."""
+        ...
+
+    async def limits(self, now: float) -> list[LimitState]:
+        """Every stored limit by kind, with the kind's running jobs and the claims its rate still
+        allows at `now`."""
+        ...
 
     # -- reads ---------------------------------------------------------------------------------
     async def get(self, job_id: str) -> Job:

@@ -151,6 +151,8 @@ class Worker:
         """Work until `stop` is set (or, with burst, until the queue is drained)."""
         stop = stop or asyncio.Event()
         await self.store.touch_worker(self.name, self.engine.clock())
+        limits = self.engine.registry.limits(self.kinds)
+        await self.store.declare_limits(self.name, limits, self.engine.clock())
         await self.ticker.start()
         beat = asyncio.create_task(self._heartbeat(stop), name="jobdeck-heartbeat")
         watch = asyncio.create_task(self._watch_cancels(), name="jobdeck-cancels")

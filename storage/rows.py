@@ -54,6 +54,7 @@ def job_row(job: Job) -> Row:
         job.run_after,
         job.lease_owner,
         job.lease_expires_at,
+        job.priority,
     )
 
 
@@ -112,6 +113,7 @@ def new_job_row(job: Job) -> Row:
         job.max_attempts,
         job.idempotency_key,
         job.created_at,
+        job.priority,
     )
 
 
@@ -136,6 +138,7 @@ def job_from_row(row: Row) -> Job:
             "run_after": row[12],
             "lease_owner": row[13],
             "lease_expires_at": row[14],
+            "priority": row[15],
         }
     )
 

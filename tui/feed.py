@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 from jobdeck.core import Engine, Job, Status
+from jobdeck.core.limits import LimitState
 
 T = TypeVar("T")
 
@@ -44,6 +45,7 @@ class Snapshot:
     rate: float
     groups: list[tuple[str, int]] | None = None
     paused: tuple[str, ...] = ()  # the paused kinds, by name
+    limits: list[LimitState] = field(default_factory=list)
 
 
 @dataclass
@@ -98,9 +100,10 @@ class Feed:
         # store's connection at once instead of one wake-up of this loop after each.
         wanted = [status for status in PANE_ORDER if status in touched and status in queries]
         pages_read = asyncio.gather(*(self._page(status, queries[status]) for status in wanted))
-        counts, workers, groups, pages, paused = await asyncio.gather(
+        counts, workers, limits, groups, pages, paused = await asyncio.gather(
             engine.counts() if counted is None else _same(counted),
             engine.store.workers_alive(now, WORKER_SEEN_WITHIN),
+            engine.store.limits(now),
             engine.store.failure_groups()
             if self.groups_wanted and Status.FAILED in touched
             else _same(None),
@@ -110,7 +113,7 @@ class Feed:
         self.counts = counts
         jobs = dict(zip(wanted, pages, strict=True))
         kinds = tuple(p.kind for p in paused)
-        return Snapshot(now, dict(counts), jobs, workers, self._rate(now), groups, kinds)
+        return Snapshot(now, dict(counts), jobs, workers, self._rate(now), groups, kinds, limits)
 
     async def _page(self, status: Status, query: PaneQuery) -> list[Job]:
         page = await self.engine.page(

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from jobdeck.core.contract import Status
     from jobdeck.core.derived import RetryExplanation
     from jobdeck.core.engine import JobDetail, LineageNode
+    from jobdeck.core.limits import LimitState
     from jobdeck.core.rerun import RerunReport
     from jobdeck.storage.sqlite import peek
 
@@ -81,6 +82,7 @@ def job_json(job: Job) -> dict[str, Any]:
         "created_at": iso(job.created_at),
         "updated_at": iso(job.updated_at),
         "run_after": iso(job.run_after),
+        "priority": job.priority,
     }
 
 
@@ -265,6 +267,8 @@ def job_text(job: Job, attempts: Sequence[Attempt], explanation: str) -> str:
     ]
     if str(job.status) == "queued" and job.run_after > job.created_at:
         lines.append(f"run after {iso(job.run_after)}")
+    if job.priority:
+        lines.append(f"priority  {job.priority:+d}")
     if job.idempotency_key.startswith("schedule:"):
         from jobdeck.core.schedule import tick_of
 
@@ -293,3 +297,51 @@ def event_line(e: Event) -> str:
     src = e.from_status or "new"
     code = f"  {e.reason_code}" if e.reason_code else ""
     return f"{e.cursor:>8}  {iso(e.at)}  {e.job_id}  {src}->{e.to_status}  #{e.attempt}{code}"
+
+
+def limit_json(state: LimitState) -> dict[str, Any]:
+    """One kind's limits as `limits --json` prints them."""
+    rate = state.rate
+    return {
+        "kind": state.kind,
+        "concurrency": state.concurrency,
+        "running": state.running,
+        "rate": None if rate is None else str(rate),
+        "rate_count": None if rate is None else rate.count,
+        "rate_seconds": None if rate is None else rate.seconds,
+        "tokens": state.tokens,
+        "next_token_at": iso(state.next_token_at),
+        "full": state.full,
+        "declared_by": state.declared_by,
+        "declared_at": iso(state.declared_at),
+    }
+
+
+def limit_use(state: LimitState) -> str:
+    """What a kind's limits allow and use, short: `2/2 running · 0/100 per minute left`."""
+    parts = []
+    if state.concurrency is not None:
+        parts.append(f"{state.running}/{state.concurrency} running")
+    if state.rate is not None and state.tokens is not None:
+        parts.append(f"{state.tokens}/{state.rate.count} per {state.rate.per} left")
+    return " · ".join(parts) + ("  (at its limit)" if state.full else "")
+
+
+def limits_text(states: Sequence[LimitState], now: float) -> str:
+    """The human form of `limits`: one kind a line, then who declared the limits."""
+    if not states:
+        return (
+            "no kind has a limit (workers record their kinds' concurrency and rate limits "
+            "when they start)."
+        )
+    width = max(len(s.kind) for s in states)
+    lines = []
+    for s in states:
+        line = f"{s.kind:<{width}}  {limit_use(s)}"
+        if s.next_token_at is not None and s.tokens == 0:
+            line += f"  next token in {max(0.0, s.next_token_at - now):.1f} s"
+        lines.append(line)
+    lines.append("")
+    for s in states:
+        lines.append(f"{s.kind:<{width}}  declared by {s.declared_by} at {iso(s.declared_at)}")
+    return "\n".join(lines)

@@ -96,10 +96,11 @@ WHERE dedupe_key = ANY($1::text[]) AND status IN ('queued', 'running', 'done')
 INSERT_JOBS: Final = """
 INSERT INTO jobs (id, kind, payload, status, attempt, max_attempts, reason, reason_code, result,
                   idempotency_key, dedupe_key, rerun_of, created_at, updated_at, run_after,
-                  lease_owner, lease_expires_at)
+                  lease_owner, lease_expires_at, priority)
 SELECT * FROM unnest($1::text[], $2::text[], $3::json[], $4::text[], $5::int[], $6::int[],
                      $7::json[], $8::text[], $9::json[], $10::text[], $11::text[], $12::text[],
-                     $13::float8[], $14::float8[], $15::float8[], $16::text[], $17::float8[])
+                     $13::float8[], $14::float8[], $15::float8[], $16::text[], $17::float8[],
+                     $18::int[])
 ON CONFLICT (dedupe_key) WHERE status IN ('queued', 'running', 'done') DO NOTHING
 RETURNING id
 """
@@ -115,7 +116,8 @@ WITH claimed AS (
         SELECT id FROM jobs
         WHERE status = 'queued' AND run_after <= $3 {kinds}
           AND kind NOT IN (SELECT kind FROM paused_kinds)
-        ORDER BY run_after, id
+          AND NOT EXISTS (SELECT 1 FROM kind_limits {limited})
+        ORDER BY priority DESC, run_after, id
         LIMIT $4
         FOR UPDATE SKIP LOCKED
     ))
@@ -127,11 +129,52 @@ WITH claimed AS (
 SELECT *, EXISTS (SELECT 1 FROM faults WHERE remaining > 0) FROM claimed
 """
 # Hand up to $4 ready queued jobs of any kind to worker $1 (queued -> running, lease until $2),
-# each with its attempt row, and whether any fault is armed (the last column; when none is, a
-# claim skips fault matching). Rows another claimer holds are skipped, never waited for.
-CLAIM_ANY: Final = _CLAIM.format(kinds="", columns=JOB_COLUMNS)
+# the highest priority first, then by run_after and id (one walk of `jobs_claim` in its own
+# order), each with its attempt row, and whether any fault is armed (the last column; when none
+# is, a claim skips fault matching). Rows another claimer holds are skipped, never waited for.
+# It claims nothing while a kind it could take has a limit: then the claim obeys the limits
+# through SELECT_CANDIDATES and CLAIM_IDS instead.
+CLAIM_ANY: Final = _CLAIM.format(kinds="", limited="", columns=JOB_COLUMNS)
 # The same, for jobs whose kind is in $5.
-CLAIM_KINDS: Final = _CLAIM.format(kinds="AND kind = ANY($5::text[])", columns=JOB_COLUMNS)
+CLAIM_KINDS: Final = _CLAIM.format(
+    kinds="AND kind = ANY($5::text[])", limited="WHERE kind = ANY($5::text[])", columns=JOB_COLUMNS
+)
+# The limited kinds a claim of the kinds in $1 (or of any kind, when NULL) may take.
+LIMITED_KINDS: Final = """
+SELECT kind FROM kind_limits WHERE $1::text[] IS NULL OR kind = ANY($1::text[]) ORDER BY kind
+"""
+# Lock the limits of the kinds in $1, in kind order, until the claim commits: the claims of one
+# limited kind take turns, so none counts running jobs or tokens another is about to use.
+LOCK_LIMITS: Final = """
+SELECT kind FROM kind_limits WHERE kind = ANY($1::text[]) ORDER BY kind FOR UPDATE
+"""
+# When a limit applies: the next $4 ready queued jobs (id, kind) in claim order, of the kinds in
+# $2 (or any kind, when NULL) and of no kind in $3 (kinds at their limit), locked; the claim
+# keeps those within their kind's allowance.
+SELECT_CANDIDATES: Final = """
+SELECT id, kind FROM jobs
+WHERE status = 'queued' AND run_after <= $1
+  AND ($2::text[] IS NULL OR kind = ANY($2::text[]))
+  AND kind <> ALL($3::text[])
+  AND kind NOT IN (SELECT kind FROM paused_kinds)
+ORDER BY priority DESC, run_after, id
+LIMIT $4
+FOR UPDATE SKIP LOCKED
+"""
+# Hand the queued jobs in $4 to worker $1 (lease until $2, at $3), as CLAIM_ANY does.
+CLAIM_IDS: Final = f"""
+WITH claimed AS (
+    UPDATE jobs
+    SET status = 'running', attempt = attempt + 1, lease_owner = $1, lease_expires_at = $2,
+        updated_at = $3
+    WHERE id = ANY($4::text[]) AND status = 'queued'
+    RETURNING {JOB_COLUMNS}
+), opened AS (
+    INSERT INTO attempts (job_id, n, started_at, outcome, worker)
+    SELECT id, attempt, $3, 'running', $1 FROM claimed
+)
+SELECT *, EXISTS (SELECT 1 FROM faults WHERE remaining > 0) FROM claimed
+"""
 # Use up one attempt of the best-matching armed fault: this job's before its kind's before any's.
 CONSUME_FAULT: Final = f"""
 UPDATE faults SET remaining = remaining - 1
@@ -180,6 +223,46 @@ WITH won AS (
       )
 )
 SELECT id FROM won
+"""
+
+# -- limits ------------------------------------------------------------------------------------
+
+# Record a worker's limits for kinds, one array per column; the last worker to start wins.
+# Values: kinds, concurrency, rate counts, rate seconds, worker, now.
+DECLARE_LIMITS: Final = """
+INSERT INTO kind_limits (kind, concurrency, rate_count, rate_seconds, declared_by, declared_at)
+SELECT k, c, rc, rs, $5, $6
+FROM unnest($1::text[], $2::int[], $3::int[], $4::float8[]) AS d(k, c, rc, rs)
+ON CONFLICT (kind) DO UPDATE SET
+    concurrency = excluded.concurrency, rate_count = excluded.rate_count,
+    rate_seconds = excluded.rate_seconds, declared_by = excluded.declared_by,
+    declared_at = excluded.declared_at
+"""
+# Forget the limits of kinds a worker runs without any.
+DELETE_LIMITS: Final = "DELETE FROM kind_limits WHERE kind = ANY($1::text[])"
+# Every limit with what is in use at $1: the kind's running jobs, the tokens its rate has spent
+# in the window that ends at $1, and when the oldest of them comes back.
+SELECT_LIMITS: Final = """
+SELECT l.kind, l.concurrency, l.rate_count, l.rate_seconds, l.declared_by, l.declared_at,
+       (SELECT count(*) FROM jobs WHERE status = 'running' AND kind = l.kind),
+       (SELECT coalesce(sum(n), 0) FROM rate_spent
+        WHERE kind = l.kind AND spent_at > $1 - l.rate_seconds),
+       (SELECT min(spent_at) FROM rate_spent
+        WHERE kind = l.kind AND spent_at > $1 - l.rate_seconds)
+FROM kind_limits AS l
+ORDER BY l.kind
+"""
+# Spend tokens of kinds' rates at $4 (one row per kind: kinds $1, tokens $2), after forgetting
+# those spent at or before each kind's window start ($3), so a kind keeps at most its rate's
+# count of rows.
+SPEND_TOKENS: Final = """
+WITH forgotten AS (
+    DELETE FROM rate_spent AS r
+    USING unnest($1::text[], $3::float8[]) AS f(kind, since)
+    WHERE r.kind = f.kind AND r.spent_at <= f.since
+)
+INSERT INTO rate_spent (kind, spent_at, n)
+SELECT kind, $4, n FROM unnest($1::text[], $2::int[]) AS s(kind, n)
 """
 
 # -- leases, faults, workers -------------------------------------------------------------------

@@ -29,6 +29,7 @@ from jobdeck.core.contract import (
     Step,
 )
 from jobdeck.core.errors import NotFound, StorageError
+from jobdeck.core.limits import KindLimits, LimitState
 from jobdeck.core.store import (
     Action,
     CancelRequest,
@@ -42,6 +43,7 @@ from jobdeck.core.store import (
     Store,
 )
 from jobdeck.storage import checks, lookup
+from jobdeck.storage.limits import limit_state_from_row
 from jobdeck.storage.postgres import queries as q
 from jobdeck.storage.postgres import tx
 from jobdeck.storage.postgres.connection import Connection, create_pool, listener, prepare
@@ -231,12 +233,16 @@ class PostgresStore:
         expires = now + lease_seconds
 
         async def both(conn: Connection) -> tuple[list[bool], list[Claimed]]:
-            applied = await tx.apply(conn, changes) if changes else []
-            if limit <= 0:
-                return applied, []
-            claimed = await tx.claim(
-                conn, worker=worker, kinds=kinds, limit=limit, now=now, expires=expires
-            )
+            # One append for both parts, after every row lock either takes: a claim that waits
+            # for a kind's limit row never holds the events lock another claim needs.
+            written = tx.Written()
+            applied = await tx.apply_rows(conn, written, changes) if changes else []
+            claimed: list[Claimed] = []
+            if limit > 0:
+                claimed = await tx.claim_rows(
+                    conn, written, worker=worker, kinds=kinds, limit=limit, now=now, expires=expires
+                )
+            await written.append(conn)
             return applied, claimed
 
         return await self._write(both)
@@ -266,6 +272,15 @@ class PostgresStore:
 
     async def forget_worker(self, worker: str) -> None:
         await self._write(lambda conn: conn.execute(q.DELETE_WORKER, worker))
+
+    # -- limits --------------------------------------------------------------------------------
+    async def declare_limits(self, worker: str, limits: Sequence[KindLimits], now: float) -> None:
+        if limits:
+            await self._write(lambda conn: tx.declare_limits(conn, worker, limits, now))
+
+    async def limits(self, now: float) -> list[LimitState]:
+        rows = await self._read(lambda conn: conn.fetch(q.SELECT_LIMITS, now))
+        return [limit_state_from_row(tuple(row)) for row in rows]
 
     # -- reads ---------------------------------------------------------------------------------
     async def get(self, job_id: str) -> Job:

@@ -8,12 +8,23 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
-from jobdeck.core.contract import CompensationStatus, Fault, Job, Reason, Status, Step
+from jobdeck.core.contract import (
+    CompensationStatus,
+    Fault,
+    Job,
+    Reason,
+    Status,
+    Step,
+    claim_order,
+)
 from jobdeck.core.errors import NotFound, StorageError
+from jobdeck.core.limits import KindLimits, pick
 from jobdeck.core.store import Action, CancelRequest, Change, Claimed, ScheduleState
-from jobdeck.storage import checks
+from jobdeck.storage import checks, limits
+from jobdeck.storage.limits import limit_state_from_row
 from jobdeck.storage.postgres import queries as q
 from jobdeck.storage.postgres.connection import Connection
 from jobdeck.storage.rows import (
@@ -64,7 +75,7 @@ async def insert(conn: Connection, jobs: Sequence[Job]) -> list[Job]:
     stored, new = checks.dedupe(jobs, held)
     if not new:
         return stored
-    rows = await conn.fetch(q.INSERT_JOBS, *_columns(map(job_row, new), 17))
+    rows = await conn.fetch(q.INSERT_JOBS, *_columns(map(job_row, new), 18))
     inserted = {row[0] for row in rows}
     if len(inserted) != len(new):
         # Another transaction took a key between our read and our insert: hand back its job.
@@ -99,6 +110,21 @@ async def insert(conn: Connection, jobs: Sequence[Job]) -> list[Job]:
     return stored
 
 
+@dataclass
+class Written:
+    """Events and count deltas a transaction's parts collected, appended once at its end (after
+    every row lock the parts take: see the module's note on lock order)."""
+
+    events: list[EventRow] = field(default_factory=list)
+    deltas: Counter[str] = field(default_factory=Counter)
+    queued: bool = False  # whether a job went back to the queue (idle workers are told)
+
+    async def append(self, conn: Connection) -> None:
+        await append(conn, self.events, self.deltas)
+        if self.queued:
+            await conn.execute(q.NOTIFY_QUEUED)
+
+
 async def claim(
     conn: Connection,
     *,
@@ -109,18 +135,41 @@ async def claim(
     expires: float,
 ) -> list[Claimed]:
     """queued -> running for up to `limit` ready jobs: their attempts, events and faults."""
+    written = Written()
+    claimed = await claim_rows(
+        conn, written, worker=worker, kinds=kinds, limit=limit, now=now, expires=expires
+    )
+    await written.append(conn)
+    return claimed
+
+
+async def claim_rows(
+    conn: Connection,
+    written: Written,
+    *,
+    worker: str,
+    kinds: Sequence[str],
+    limit: int,
+    now: float,
+    expires: float,
+) -> list[Claimed]:
+    """The claim's rows, its events left in `written`. A kind at its concurrency or rate limit
+    is stepped over; the others are claimed as ever."""
     if kinds:
         rows = await conn.fetch(q.CLAIM_KINDS, worker, expires, now, limit, list(kinds))
     else:
         rows = await conn.fetch(q.CLAIM_ANY, worker, expires, now, limit)
     if not rows:
+        # The fast claim takes nothing while a kind in reach has a limit: obey them instead.
+        limited = [r[0] for r in await conn.fetch(q.LIMITED_KINDS, list(kinds) or None)]
+        if limited:
+            rows = await _claim_limited(conn, worker, kinds, limited, limit, now, expires)
+    if not rows:
         return []
     armed = bool(rows[0][-1])
-    jobs = sorted((job_from_row(tuple(row)) for row in rows), key=lambda j: (j.run_after, j.id))
-    events: list[EventRow] = [
-        (job.id, "queued", "running", job.attempt, None, now, None) for job in jobs
-    ]
-    await append(conn, events, {"queued": -len(jobs), "running": len(jobs)})
+    jobs = sorted((job_from_row(tuple(row)) for row in rows), key=claim_order)
+    written.events += [(job.id, "queued", "running", job.attempt, None, now, None) for job in jobs]
+    written.deltas.update({"queued": -len(jobs), "running": len(jobs)})
     faults: list[Fault | None] = [None] * len(jobs)
     if armed:
         for i, job in enumerate(jobs):
@@ -129,11 +178,85 @@ async def claim(
     return [Claimed(job, fault) for job, fault in zip(jobs, faults, strict=True)]
 
 
+async def _claim_limited(
+    conn: Connection,
+    worker: str,
+    kinds: Sequence[str],
+    limited: list[str],
+    limit: int,
+    now: float,
+    expires: float,
+) -> list[Any]:
+    """Walk the candidates in claim order (locking them, skipping rows other claims hold); lock
+    the limits of the limited kinds among them, in kind order, and read what is in use (a
+    statement after the lock sees every claim that held it before); keep the candidates whose
+    kind has allowance left, as SQLite's claim does. Claims whose candidates hold no limited
+    kind take no limit lock, so only claims that meet one kind's limit take turns. A later walk
+    of the same claim takes no new lock: a limited kind it did not lock counts as full."""
+    scope = list(kinds) or None
+    allowed: dict[str, int | None] = {}
+    windows: dict[str, float] = {}
+    full: list[str] = []
+    claimed: list[Any] = []
+    want = limit
+    first = True
+    while want > 0:
+        candidates = [
+            (row[0], row[1])
+            for row in await conn.fetch(q.SELECT_CANDIDATES, now, scope, full, want)
+        ]
+        if first:
+            first = False
+            met = sorted({kind for _, kind in candidates if kind in limited})
+            if met:
+                await conn.fetch(q.LOCK_LIMITS, met)
+                for row in await conn.fetch(q.SELECT_LIMITS, now):
+                    state = limit_state_from_row(tuple(row))
+                    if state.kind in met:
+                        allowed[state.kind] = state.allowance
+                        if state.rate is not None:
+                            windows[state.kind] = state.rate.seconds
+            for kind in limited:
+                allowed.setdefault(kind, 0)  # not locked by this claim: full for it
+            full = sorted(kind for kind, left in allowed.items() if left == 0)
+        kept, _ = pick(candidates, allowed, want)
+        if kept:
+            got = await conn.fetch(q.CLAIM_IDS, worker, expires, now, kept)
+            claimed += got
+            for row in got:
+                left = allowed.get(row[1])
+                if left is not None:
+                    allowed[row[1]] = left - 1
+        if len(candidates) < want or len(candidates) == len(kept):
+            break  # the queue ran out, or nothing was stepped over: a new walk finds no more
+        want -= len(kept)
+        full = sorted(kind for kind, left in allowed.items() if left == 0)
+    spent = Counter(row[1] for row in claimed if row[1] in windows)
+    if spent:
+        spend = sorted(spent.items())
+        await conn.execute(
+            q.SPEND_TOKENS,
+            [kind for kind, _ in spend],
+            [n for _, n in spend],
+            [now - windows[kind] for kind, _ in spend],
+            now,
+        )
+    return claimed
+
+
 async def apply(conn: Connection, changes: Sequence[Change]) -> list[bool]:
     """Compare-and-set each change; an applied one appends its event and closes its attempt."""
+    written = Written()
+    applied = await apply_rows(conn, written, changes)
+    await written.append(conn)
+    return applied
+
+
+async def apply_rows(conn: Connection, written: Written, changes: Sequence[Change]) -> list[bool]:
+    """The compare-and-sets of `apply`, their events left in `written`."""
     if len({c.after.id for c in changes}) < len(changes):
         # One job twice in a batch: apply one by one so each compares against the one before.
-        return [won for c in changes for won in await apply(conn, [c])]
+        return [won for c in changes for won in await apply_rows(conn, written, [c])]
     requeued = sorted({c.after.id for c in changes if c.after.status is Status.QUEUED})
     if requeued:  # ordered against cancel requests of the same jobs (see LOCK_CANCELS)
         await conn.execute(q.LOCK_CANCELS, requeued)
@@ -148,24 +271,38 @@ async def apply(conn: Connection, changes: Sequence[Change]) -> list[bool]:
     )
     won = {row[0] for row in rows}
     applied = [c.after.id in won for c in changes]
-    moved: Counter[str] = Counter()
-    events: list[EventRow] = []
     for change, ok in zip(changes, applied, strict=True):
         if not ok:
             continue
         before, after = change.before, change.after
-        moved[before.status.value] -= 1
-        moved[after.status.value] += 1
+        written.deltas[before.status.value] -= 1
+        written.deltas[after.status.value] += 1
         reason = change.reason if change.reason is not None else after.reason
         code = None if reason is None else reason.code
-        events.append(
+        written.events.append(
             (after.id, before.status.value, after.status.value, before.attempt, code,
              after.updated_at, None)
         )  # fmt: skip
-    await append(conn, events, moved)
-    if any(ok and c.after.status is Status.QUEUED for c, ok in zip(changes, applied, strict=True)):
-        await conn.execute(q.NOTIFY_QUEUED)
+        written.queued = written.queued or after.status is Status.QUEUED
     return applied
+
+
+async def declare_limits(
+    conn: Connection, worker: str, declared: Sequence[KindLimits], now: float
+) -> None:
+    kept, dropped = limits.declared_rows(declared)
+    if kept:
+        await conn.execute(
+            q.DECLARE_LIMITS,
+            [lim.kind for lim in kept],
+            [lim.concurrency for lim in kept],
+            [None if lim.rate is None else lim.rate.count for lim in kept],
+            [None if lim.rate is None else lim.rate.seconds for lim in kept],
+            worker,
+            now,
+        )
+    if dropped:
+        await conn.execute(q.DELETE_LIMITS, dropped)
 
 
 async def arm_fault(conn: Connection, fault: Fault) -> Fault:

@@ -64,6 +64,7 @@ class Job(NamedTuple):
     run_after: float
     lease_owner: str | None
     lease_expires_at: float | None
+    priority: int
 
 
 class Attempt(NamedTuple):

@@ -68,17 +68,17 @@ WHERE dedupe_key IN (SELECT value FROM json_each(:keys)) AND dedupe_key IS NOT N
 INSERT_JOB: Final = """
 INSERT INTO jobs (id, kind, payload, status, attempt, max_attempts, reason, reason_code, result,
                   idempotency_key, dedupe_key, rerun_of, created_at, updated_at, run_after,
-                  lease_owner, lease_expires_at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                  lease_owner, lease_expires_at, priority)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING
 """
 # Store one new queued job with nothing but its own fields: the constants and NULLs are in the
-# text, so a batch binds 6 values a job instead of 17 (binding None costs sqlite3 an adapter
-# lookup each). Values: id, kind, payload, max_attempts, idempotency key, created_at.
+# text, so a batch binds 7 values a job instead of 18 (binding None costs sqlite3 an adapter
+# lookup each). Values: id, kind, payload, max_attempts, idempotency key, created_at, priority.
 INSERT_NEW_JOB: Final = """
 INSERT INTO jobs (id, kind, payload, status, attempt, max_attempts, idempotency_key, dedupe_key,
-                  created_at, updated_at, run_after)
-VALUES (?1, ?2, ?3, 'queued', 0, ?4, ?5, ?5, ?6, ?6, ?6)
+                  created_at, updated_at, run_after, priority)
+VALUES (?1, ?2, ?3, 'queued', 0, ?4, ?5, ?5, ?6, ?6, ?6, ?7)
 ON CONFLICT (dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING
 """
 # The creation event of a job stored by INSERT_NEW_JOB. Values: job id, at.
@@ -102,20 +102,41 @@ UPDATE jobs
 SET status = 'running', attempt = attempt + 1, lease_owner = :worker,
     lease_expires_at = :expires, updated_at = :now
 WHERE id IN (
-    SELECT id FROM jobs INDEXED BY jobs_ready
+    SELECT id FROM jobs INDEXED BY jobs_claim
     WHERE status = 'queued' AND run_after <= :now {kinds}
       AND kind NOT IN (SELECT kind FROM paused_kinds)
-    ORDER BY run_after, id
+    ORDER BY priority DESC, run_after, id
     LIMIT :limit
 ) AND status = 'queued'
 RETURNING {columns}
 """
-# Hand up to :limit ready queued jobs of any kind to :worker (queued -> running, lease set).
+# Hand up to :limit ready queued jobs of any kind to :worker (queued -> running, lease set), the
+# highest priority first, then by run_after and id: one walk of `jobs_claim` in its own order.
 CLAIM_ANY: Final = _CLAIM.format(kinds="", columns=JOB_COLUMNS)
 # Hand up to :limit ready queued jobs whose kind is in :kinds (a JSON array) to :worker.
 CLAIM_KINDS: Final = _CLAIM.format(
     kinds="AND kind IN (SELECT value FROM json_each(:kinds))", columns=JOB_COLUMNS
 )
+# When a limit applies: the next :limit ready queued jobs (id, kind) in claim order, of :kinds
+# (a JSON array, or NULL for any kind) and of no kind in :full (a JSON array of kinds at their
+# limit). The same walk as CLAIM_ANY; the claim keeps those within their kind's allowance.
+SELECT_CANDIDATES: Final = """
+SELECT id, kind FROM jobs INDEXED BY jobs_claim
+WHERE status = 'queued' AND run_after <= :now
+  AND (:kinds IS NULL OR kind IN (SELECT value FROM json_each(:kinds)))
+  AND kind NOT IN (SELECT value FROM json_each(:full))
+  AND kind NOT IN (SELECT kind FROM paused_kinds)
+ORDER BY priority DESC, run_after, id
+LIMIT :limit
+"""
+# Hand the queued jobs in :ids (a JSON array) to :worker.
+CLAIM_IDS: Final = f"""
+UPDATE jobs
+SET status = 'running', attempt = attempt + 1, lease_owner = :worker,
+    lease_expires_at = :expires, updated_at = :now
+WHERE id IN (SELECT value FROM json_each(:ids)) AND status = 'queued'
+RETURNING {JOB_COLUMNS}
+"""
 # Open the attempt a claim starts.
 INSERT_ATTEMPT: Final = """
 INSERT INTO attempts (job_id, n, started_at, outcome, worker) VALUES (?, ?, ?, 'running', ?)
@@ -161,6 +182,40 @@ CLOSE_ATTEMPT: Final = """
 UPDATE attempts SET finished_at = ?, outcome = ?, reason = ?
 WHERE id = (SELECT max(id) FROM attempts WHERE job_id = ? AND n = ? AND outcome = 'running')
 """
+
+# -- limits ------------------------------------------------------------------------------------
+
+# Record a worker's limits for one kind; the last worker to start wins.
+DECLARE_LIMIT: Final = """
+INSERT INTO kind_limits (kind, concurrency, rate_count, rate_seconds, declared_by, declared_at)
+VALUES (:kind, :concurrency, :rate_count, :rate_seconds, :worker, :now)
+ON CONFLICT (kind) DO UPDATE SET
+    concurrency = excluded.concurrency, rate_count = excluded.rate_count,
+    rate_seconds = excluded.rate_seconds, declared_by = excluded.declared_by,
+    declared_at = excluded.declared_at
+"""
+# Forget the limits of a kind a worker runs without any.
+DELETE_LIMIT: Final = "DELETE FROM kind_limits WHERE kind = ?"
+# Whether any kind has a limit (a claim with none to obey takes CLAIM_ANY or CLAIM_KINDS).
+ANY_LIMIT: Final = "SELECT kind FROM kind_limits"
+# Every limit with what is in use at :now: the kind's running jobs (few: one per busy worker
+# slot, found through `jobs_lease`), the tokens its rate has spent in the window that ends at
+# :now, and when the oldest of them comes back.
+SELECT_LIMITS: Final = """
+SELECT l.kind, l.concurrency, l.rate_count, l.rate_seconds, l.declared_by, l.declared_at,
+       (SELECT count(*) FROM jobs INDEXED BY jobs_lease
+        WHERE status = 'running' AND lease_expires_at IS NOT NULL AND kind = l.kind),
+       (SELECT coalesce(sum(n), 0) FROM rate_spent
+        WHERE kind = l.kind AND spent_at > :now - l.rate_seconds),
+       (SELECT min(spent_at) FROM rate_spent
+        WHERE kind = l.kind AND spent_at > :now - l.rate_seconds)
+FROM kind_limits AS l
+ORDER BY l.kind
+"""
+# Spend :n tokens of a kind's rate at :now, after forgetting those spent before :since (back in
+# the bucket), so a kind keeps at most its rate's count of rows.
+FORGET_SPENT: Final = "DELETE FROM rate_spent WHERE kind = :kind AND spent_at <= :since"
+SPEND_TOKENS: Final = "INSERT INTO rate_spent (kind, spent_at, n) VALUES (:kind, :now, :n)"
 
 # -- leases, faults, workers -------------------------------------------------------------------
 

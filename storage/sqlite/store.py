@@ -28,6 +28,7 @@ from jobdeck.core.contract import (
     Step,
 )
 from jobdeck.core.errors import NotFound, StorageError
+from jobdeck.core.limits import KindLimits, LimitState
 from jobdeck.core.store import (
     Action,
     CancelRequest,
@@ -41,6 +42,7 @@ from jobdeck.core.store import (
     Store,
 )
 from jobdeck.storage import checks, lookup
+from jobdeck.storage.limits import limit_state_from_row
 from jobdeck.storage.rows import (
     Row,
     action_from_row,
@@ -248,6 +250,15 @@ class SqliteStore:
 
     async def forget_worker(self, worker: str) -> None:
         await self._write(lambda conn: conn.execute(q.DELETE_WORKER, (worker,)))
+
+    # -- limits --------------------------------------------------------------------------------
+    async def declare_limits(self, worker: str, limits: Sequence[KindLimits], now: float) -> None:
+        if limits:
+            await self._write(partial(tx.declare_limits, worker=worker, declared=limits, now=now))
+
+    async def limits(self, now: float) -> list[LimitState]:
+        rows = await self._run(lambda conn: conn.execute(q.SELECT_LIMITS, {"now": now}).fetchall())
+        return [limit_state_from_row(row) for row in rows]
 
     # -- reads ---------------------------------------------------------------------------------
     async def get(self, job_id: str) -> Job:

@@ -13,8 +13,10 @@ from typing import NamedTuple, TypeVar
 
 from jobdeck.core.contract import Fault, Job, Status
 from jobdeck.core.errors import NotFound, StorageError
+from jobdeck.core.limits import KindLimits, pick
 from jobdeck.core.store import Action, CancelRequest, Change
-from jobdeck.storage import checks
+from jobdeck.storage import checks, limits
+from jobdeck.storage.limits import limit_state_from_row
 from jobdeck.storage.rows import (
     Row,
     change_row,
@@ -151,14 +153,19 @@ def claim(
     now: float,
     expires: float,
 ) -> list[ClaimedRow]:
-    """queued -> running for up to `limit` ready jobs: their attempts, events and faults."""
+    """queued -> running for up to `limit` ready jobs: their attempts, events and faults. A kind
+    at its concurrency or rate limit is stepped over; the others are claimed as ever."""
     params: dict[str, object] = {"worker": worker, "expires": expires, "now": now, "limit": limit}
-    if kinds:
-        params["kinds"] = encode_json(list(kinds))
-    rows = conn.execute(q.CLAIM_KINDS if kinds else q.CLAIM_ANY, params).fetchall()
+    limited = limits.in_scope((row[0] for row in conn.execute(q.ANY_LIMIT)), kinds)
+    if limited:
+        rows = _claim_limited(conn, params, kinds, limited, now=now, limit=limit)
+    else:
+        if kinds:
+            params["kinds"] = encode_json(list(kinds))
+        rows = conn.execute(q.CLAIM_KINDS if kinds else q.CLAIM_ANY, params).fetchall()
     if not rows:
         return []
-    rows.sort(key=lambda row: (row[12], row[0]))  # RETURNING has no order; claim order is ours
+    rows.sort(key=lambda row: (-row[15], row[12], row[0]))  # RETURNING has no order; ours
     conn.executemany(q.INSERT_ATTEMPT, [(row[0], row[4], now, worker) for row in rows])
     conn.executemany(
         q.INSERT_EVENT, [(row[0], "queued", "running", row[4], None, now) for row in rows]
@@ -169,6 +176,78 @@ def claim(
         for i, row in enumerate(rows):
             faults[i] = conn.execute(q.CONSUME_FAULT, {"job_id": row[0], "kind": row[1]}).fetchone()
     return list(zip(rows, faults, strict=True))
+
+
+def _claim_limited(
+    conn: sqlite3.Connection,
+    params: dict[str, object],
+    kinds: Sequence[str],
+    limited: list[str],
+    *,
+    now: float,
+    limit: int,
+) -> list[Row]:
+    """The claim when a limit may apply: walk the candidates in claim order, keep those whose
+    kind has allowance left, claim them, and walk again without the kinds that ran out. The
+    write lock is held throughout, so no other claim counts the same running jobs or tokens."""
+    states = [
+        limit_state_from_row(row)
+        for row in conn.execute(q.SELECT_LIMITS, {"now": now})
+        if row[0] in limited
+    ]
+    allowed = {state.kind: state.allowance for state in states}
+    windows = {state.kind: state.rate.seconds for state in states if state.rate is not None}
+    full = [kind for kind, left in allowed.items() if left == 0]
+    want = limit
+    scope = encode_json(list(kinds)) if kinds else None
+    claimed: list[Row] = []
+    while want > 0:
+        walk = {"now": now, "kinds": scope, "full": encode_json(full), "limit": want}
+        candidates = conn.execute(q.SELECT_CANDIDATES, walk).fetchall()
+        kept, used_up = pick(candidates, allowed, want)
+        if kept:
+            got = conn.execute(q.CLAIM_IDS, params | {"ids": encode_json(kept)}).fetchall()
+            claimed += got
+            _spend(conn, got, windows, now)
+            for row in got:
+                left = allowed.get(row[1])
+                if left is not None:
+                    allowed[row[1]] = left - 1
+        if len(candidates) < want or len(candidates) == len(kept) or not used_up:
+            break  # the queue ran out, or nothing was stepped over: a new walk finds no more
+        want -= len(kept)
+        full += used_up
+    return claimed
+
+
+def _spend(
+    conn: sqlite3.Connection, rows: Sequence[Row], windows: Mapping[str, float], now: float
+) -> None:
+    """One token per claimed job of a rate-limited kind, in the claim's transaction."""
+    for kind, n in Counter(row[1] for row in rows if row[1] in windows).items():
+        conn.execute(q.FORGET_SPENT, {"kind": kind, "since": now - windows[kind]})
+        conn.execute(q.SPEND_TOKENS, {"kind": kind, "now": now, "n": n})
+
+
+def declare_limits(
+    conn: sqlite3.Connection, *, worker: str, declared: Sequence[KindLimits], now: float
+) -> None:
+    kept, dropped = limits.declared_rows(declared)
+    conn.executemany(
+        q.DECLARE_LIMIT,
+        [
+            {
+                "kind": lim.kind,
+                "concurrency": lim.concurrency,
+                "rate_count": None if lim.rate is None else lim.rate.count,
+                "rate_seconds": None if lim.rate is None else lim.rate.seconds,
+                "worker": worker,
+                "now": now,
+            }
+            for lim in kept
+        ],
+    )
+    conn.executemany(q.DELETE_LIMIT, [(kind,) for kind in dropped])
 
 
 class Planned(NamedTuple):

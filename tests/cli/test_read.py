@@ -19,6 +19,7 @@ JOB_KEYS = {
     "created_at",
     "updated_at",
     "run_after",
+    "priority",
 }
 REASON_KEYS = {"code", "message", "category", "gate", "retryable", "evidence"}
 ATTEMPT_KEYS = {"n", "started_at", "finished_at", "outcome", "reason"}

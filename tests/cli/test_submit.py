@@ -20,7 +20,7 @@ from tests.cli.harness import (
     wait_until,
 )
 
-SUBMIT_KEYS = {"id", "status", "reason", "run_after"}
+SUBMIT_KEYS = {"id", "status", "reason", "run_after", "priority"}
 
 
 def stored(db: Path, job_id: str) -> dict:

@@ -22,6 +22,7 @@ import pytest
 
 from jobdeck.core import Engine, Fault, Registry, StorageError, demo_registry
 from jobdeck.core.contract import CompensationStatus, Status, Step, StepStatus
+from jobdeck.core.limits import KindLimits
 from jobdeck.core.store import Action, CancelRequest, Change, Store
 from jobdeck.storage import open_store
 from jobdeck.storage.sqlite import queries as sqlite_queries
@@ -253,7 +254,7 @@ def test_handlers_imports_only_the_named_module(tmp_path: Path) -> None:
 READS = {
     "close", "get", "find", "attempts", "reruns", "counts", "page", "failure_groups",
     "failed_with", "events", "last_cursor", "faults", "workers_alive", "steps", "expired",
-    "wait_for_jobs", "notifies", "schedules", "schedule_jobs", "scheduled",
+    "wait_for_jobs", "notifies", "schedules", "schedule_jobs", "scheduled", "limits",
     "prunable", "count_prunable", "records", "pruned_at",
     "cancel_requests", "wait_for_cancels", "paused_kinds", "kind_seen", "actions",
 }  # fmt: skip
@@ -296,6 +297,9 @@ def write_calls(job: Any, running: Any) -> dict[str, Any]:
         ),
         "pause_kind": lambda s: s.pause_kind("demo.echo", paused=True, reason=None, action=action),
         "record_action": lambda s: s.record_action(action),
+        "declare_limits": lambda s: s.declare_limits(
+            "w", [KindLimits("demo.echo", concurrency=1)], 1.0
+        ),
     }
 
 

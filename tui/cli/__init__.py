@@ -42,6 +42,7 @@ COMMANDS: dict[str, str] = {
     "vacuum": "maintenance",
     "prune": "retention",
     "check": "system",
+    "limits": "limits",
     "demo": "monitor",
     "tui": "monitor",
 }

@@ -188,6 +188,27 @@ _UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 60480
 MAX_DELAY = 100 * 365 * 86400  # a century; anything longer is a typo
 
 
+def priority(text: str | None) -> int | None:
+    """`--priority N`: a whole number from -100 to 100 (higher runs first), or None when not
+    given. Raises InvalidInput for anything else: `x`, `1e9`, `1.5`, `101`."""
+    from jobdeck.core.contract import MAX_PRIORITY, MIN_PRIORITY
+    from jobdeck.core.errors import InvalidInput
+
+    if text is None:
+        return None
+    if not re.fullmatch(r"[+-]?[0-9]{1,12}", text.strip()):
+        raise InvalidInput(
+            f"--priority must be a whole number from {MIN_PRIORITY} to {MAX_PRIORITY}, "
+            f"not {text[:40]!r}."
+        )
+    value = int(text)
+    if not MIN_PRIORITY <= value <= MAX_PRIORITY:
+        raise InvalidInput(
+            f"--priority must be between {MIN_PRIORITY} and {MAX_PRIORITY}, not {value}."
+        )
+    return value
+
+
 def duration(text: str, flag: str) -> float:
     """Seconds from `90s`, `15m`, `2h`, `1d`, `1w` (or several run together: `1h30m`); raises
     InvalidInput naming `flag` for anything else: negative, unitless, or longer than a century."""

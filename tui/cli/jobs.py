@@ -9,7 +9,7 @@ import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from jobdeck.tui.cli.inputs import read_lines, read_payload, when
+from jobdeck.tui.cli.inputs import priority, read_lines, read_payload, when
 from jobdeck.tui.cli.run import open_peek, run_engine
 
 if TYPE_CHECKING:
@@ -32,6 +32,7 @@ def cmd_submit(args: argparse.Namespace) -> int:
     else:
         payloads = [read_payload(args.payload)]
     run_at, delay = when(args)  # checked before the database opens: a bad time stores nothing
+    level = priority(args.priority)
 
     async def body(engine: Engine) -> int:
         if args.source is not None:
@@ -44,6 +45,7 @@ def cmd_submit(args: argparse.Namespace) -> int:
                     max_attempts=args.max_attempts,
                     run_at=run_at,
                     delay=delay,
+                    priority=level,
                 )
                 stored += len(jobs)
                 try:
@@ -65,6 +67,7 @@ def cmd_submit(args: argparse.Namespace) -> int:
             max_attempts=args.max_attempts,
             run_at=run_at,
             delay=delay,
+            priority=level,
         )
         if args.wait:
             job = await engine.wait(job.id)
@@ -82,6 +85,7 @@ def cmd_submit(args: argparse.Namespace) -> int:
             "status": job.status.value,
             "reason": reason_json(job.reason),
             "run_after": iso(job.run_after),
+            "priority": job.priority,
         }
 
     return run_engine(args, body)

@@ -52,6 +52,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="run no sooner than this ISO 8601 time (Z or +01:00)",
     )
     s.add_argument("--max-attempts", type=int)
+    s.add_argument(
+        "--priority",
+        metavar="N",
+        help="-100 to 100, higher runs first (default: the kind's, else 0)",
+    )
     s.add_argument("--wait", action="store_true", help="wait for the final state")
     s.add_argument("--json", action="store_true")
 
@@ -193,6 +198,15 @@ def build_parser() -> argparse.ArgumentParser:
         "tables while workers go on.",
     )
     vac.add_argument("--json", action="store_true")
+
+    lim = sub.add_parser(
+        "limits",
+        help="each kind's concurrency and rate limit, and what is in use now",
+        description="The limits workers recorded for their kinds when they started (the last "
+        "worker to start wins), each with the kind's running jobs and the claims its rate "
+        "still allows now. Every worker on every host obeys them.",
+    )
+    lim.add_argument("--json", action="store_true")
 
     c = sub.add_parser("check", help="run the verification checklist on a fresh database")
     c.add_argument("--json", action="store_true")

@@ -130,7 +130,7 @@ class MainScreen(Screen[None]):
         self.show(snapshot)
 
     def show(self, snapshot: Snapshot) -> None:
-        self._status_bar.show(snapshot.workers, snapshot.rate, snapshot.paused)
+        self._status_bar.show(snapshot.workers, snapshot.rate, snapshot.paused, snapshot.limits)
         self.paused = snapshot.paused
         self.pane(Status.QUEUED).set_paused(snapshot.paused)
         for status in PANE_ORDER:

@@ -30,6 +30,8 @@ def render_contract(job: Job, now: float) -> RenderableType:
     grid.add_row("created", cells.utc(job.created_at))
     grid.add_row("updated", cells.utc(job.updated_at))
     grid.add_row("run after", run_after(job, now))
+    if job.priority:
+        grid.add_row("priority", f"{job.priority:+d}  (higher runs first; default 0)")
     made = tick_of(job.idempotency_key)
     if made is not None:
         grid.add_row("schedule", made[0])

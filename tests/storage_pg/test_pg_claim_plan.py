@@ -1,0 +1,62 @@
+"""The claim stays one walk of one index in its own order on PostgreSQL too: with thousands of
+queued jobs of several priorities, all ready, and fresh statistics, the plan of every claim
+statement walks `jobs_claim`, with no Sort node and no sequential scan of jobs."""
+
+from __future__ import annotations
+
+import json
+
+import asyncpg
+import pytest
+
+from jobdeck.storage.postgres import queries as q
+from jobdeck.storage.postgres.store import PostgresStore
+
+NOW = 1e12  # every queued job is ready: the claim of a busy queue
+CLAIMS = {
+    "claim any": (q.CLAIM_ANY, ("w", NOW + 30, NOW, 8)),
+    "claim kinds": (q.CLAIM_KINDS, ("w", NOW + 30, NOW, 8, ["a"])),
+    "candidates": (q.SELECT_CANDIDATES, (NOW, None, ["b"], 8)),
+}
+
+
+@pytest.fixture
+async def conn(pg_url: str) -> asyncpg.Connection:
+    await (await PostgresStore.open(pg_url)).close()
+    c = await asyncpg.connect(pg_url, server_settings={"search_path": "jobdeck"})
+    await c.execute(
+        """
+        INSERT INTO jobs (id, kind, payload, status, attempt, max_attempts, idempotency_key,
+                          dedupe_key, created_at, updated_at, run_after, priority)
+        SELECT lpad(i::text, 26, '0'), 'a', '{}', CASE WHEN i % 3 = 0 THEN 'done' ELSE 'queued'
+               END, 0, 1, 'k' || i, 'k' || i, 0, 0, i, i % 7 - 3
+        FROM generate_series(1, 30000) AS i
+        """
+    )
+    await c.execute("ANALYZE")
+    yield c
+    await c.close()
+
+
+@pytest.mark.parametrize("name", sorted(CLAIMS))
+async def test_a_claim_walks_jobs_claim_in_order_without_a_sort_or_a_seq_scan(
+    conn: asyncpg.Connection, name: str
+) -> None:
+    sql, args = CLAIMS[name]
+    async with conn.transaction():
+        # EXPLAIN of a data-modifying statement plans it without running it.
+        rows = await conn.fetch("EXPLAIN (FORMAT JSON) " + sql, *args)
+    tree = json.loads(rows[0][0])[0]["Plan"]
+    nodes = list(walk(tree))
+    text = json.dumps(tree)
+    assert any(n.get("Index Name") == "jobs_claim" for n in nodes), text
+    assert not any(n["Node Type"] in ("Sort", "Incremental Sort") for n in nodes), text
+    seq = [n for n in nodes if n["Node Type"] == "Seq Scan" and n.get("Relation Name") == "jobs"]
+    assert not seq, text
+
+
+def walk(node: dict) -> list[dict]:
+    found = [node]
+    for child in node.get("Plans", []):
+        found += walk(child)
+    return found
