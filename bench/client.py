@@ -100,7 +100,7 @@ def _raw_commit(conn: sqlite3.Connection, i: int) -> None:
     """The floor's commit (bench.raw.single_submit_rate): the row, its event, the count."""
     (row,) = raw._new_job_rows(1, time.time())
     key = "auto:" + hashlib.sha256(str(i).encode()).hexdigest()[:32]
-    row = (f"{i:+026d}", *row[1:4], key, row[5])
+    row = (f"{i:+026d}", *row[1:4], key, *row[5:])
     conn.execute(q.BEGIN_WRITE)
     conn.execute(q.INSERT_NEW_JOB, row)
     conn.execute(q.INSERT_NEW_EVENT, (row[0], row[5]))
