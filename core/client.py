@@ -105,10 +105,16 @@ class Client:
         idempotency key. A denied job is stored failed with its one reason and never runs.
 
         Raises NotFound (unknown kind), InvalidInput (bad payload or time), StorageError."""
-        (job,) = self.submit_many(
-            kind, [payload], key=key, max_attempts=max_attempts, run_at=run_at, delay=delay
+        self._check_open()
+        # prepare, not prepare_many: one payload's error names no position, and a web request's
+        # one submit skips the list around it.
+        job = self._intake.prepare(
+            kind, payload, key=key, max_attempts=max_attempts, run_at=run_at, delay=delay
         )
-        return job
+        (stored,) = self._store.insert((job,))
+        if stored.id == job.id:
+            log_transition(stored, None, stored.status)
+        return stored
 
     def submit_many(
         self,
