@@ -109,54 +109,34 @@ class ThreadGroupCommit(Generic[Item, Out]):
 
     TURNS = 4
 
-    def __init__(self, write: Callable[[Sequence[Item]], list[Out]]) -> None:
+    def __init__(self, write: Callable[[list[Item]], list[Out]]) -> None:
         self._write = write
         self._lock = threading.Lock()
         self._waiting: list[_Slot[Item, Out]] = []
         self._writing = False
 
     def __call__(self, items: Sequence[Item]) -> list[Out]:
+        slot: _Slot[Item, Out] = _Slot(items)
         with self._lock:
+            self._waiting.append(slot)
             lead = not self._writing
-            if lead:
-                self._writing = True
-            else:
-                slot: _Slot[Item, Out] = _Slot(items)
+            self._writing = True
+            if not lead:
                 slot.done = done = threading.Event()
-                self._waiting.append(slot)
-        if lead:
-            return self._lead(items)
-        done.wait()
-        if not slot.lead:
-            return slot.answer()
+        if not lead:
+            done.wait()
+            if not slot.lead:
+                return slot.answer()
         # The first group holds this caller's own items: its errors are this caller's too.
-        if self._write_group(last=self.TURNS == 1):
-            self._write_on(turn=2)
-        return slot.answer()
-
-    def _lead(self, items: Sequence[Item]) -> list[Out]:
-        """Nobody was writing: write this caller's own items at once, with no slot and no
-        flattening (the path of every submit of a lone caller), then the groups of whoever
-        arrived meanwhile."""
-        try:
-            results = self._write(items)
-        except BaseException:
-            self._hand_on((), keep=False)
-            raise
-        if self._hand_on((), keep=self.TURNS > 1):
-            self._write_on(turn=2)
-        return results
-
-    def _write_on(self, turn: int) -> None:
-        """Write the groups of others from this turn on; their errors are theirs, already
-        handed to them."""
-        more = True
+        more = self._write_group(last=self.TURNS == 1)
+        turn = 1
         while more:
+            turn += 1
             try:
                 more = self._write_group(last=turn >= self.TURNS)
             except Exception:  # noqa: BLE001 -- already handed to that group's callers
                 more = False
-            turn += 1
+        return slot.answer()
 
     def _write_group(self, *, last: bool) -> bool:
         """Write everything waiting; answers whether this caller keeps writing (others waited
@@ -189,11 +169,11 @@ class ThreadGroupCommit(Generic[Item, Out]):
     def _one_by_one(self, group: list[_Slot[Item, Out]]) -> None:
         for slot in group:
             try:
-                slot.results = self._write(slot.items)
+                slot.results = self._write(list(slot.items))
             except JobdeckError as err:
                 slot.error = err
 
-    def _hand_on(self, group: Sequence[_Slot[Item, Out]], *, keep: bool) -> bool:
+    def _hand_on(self, group: list[_Slot[Item, Out]], *, keep: bool) -> bool:
         """Answer the group; when callers are waiting, either keep writing (answer True) or
         wake the first of them to write the next group."""
         nxt = None
