@@ -231,7 +231,10 @@ EXPLAINED = """
 - **Client.submit** (`python -m bench.client` runs these alone): `jobdeck.connect(path)` and
   `client.submit(...)` in a loop on one thread, against that same plain-sqlite3 floor; then
   the same number of jobs from 8 threads sharing one Client, against one thread through a
-  Client of its own (the raw column of that row); then `await engine.submit` beside them. Each
+  Client of its own (the raw column of that row); beside them their floors: the plain-sqlite3
+  floor with `Intake.prepare` building each job (the rules without the Client's layers), and
+  plain sqlite3 from 8 threads sharing commits against one thread; then `await engine.submit`
+  beside them. Each
   is the median of interleaved rounds on fresh files. **pages written by one submit's commit**
   counts the WAL frames of 200 one-job commits (checkpoints off) into a file already holding
   2,000 jobs: jobdeck's own insert transaction against the floor's three statements.

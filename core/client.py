@@ -128,16 +128,22 @@ class Client:
 
         Raises NotFound (unknown kind), InvalidInput (bad payload, time or priority),
         StorageError."""
-        (job,) = self.submit_many(
+        self._check_open()
+        # prepare, not prepare_many: one payload's error names no position, and a web request's
+        # one submit skips the list around it.
+        job = self._intake.prepare(
             kind,
-            [payload],
+            payload,
             key=key,
             max_attempts=max_attempts,
             run_at=run_at,
             delay=delay,
             priority=priority,
         )
-        return job
+        (stored,) = self._store.insert((job,))
+        if stored.id == job.id:
+            log_transition(stored, None, stored.status)
+        return stored
 
     def submit_many(
         self,

@@ -86,10 +86,13 @@ def _checked(payload: object) -> tuple[dict[str, Any], str]:
         text = _CANONICAL.encode(payload)
     except (TypeError, ValueError) as err:
         raise InvalidInput(f"the payload is not plain JSON data: {err}.") from None
-    try:
-        size, utf8 = len(text.encode("utf-8")), True
-    except UnicodeEncodeError:
-        size, utf8 = len(text.encode("utf-8", "surrogatepass")), False
+    if text.isascii():  # one byte a character, no surrogate: nothing to encode to know
+        size, utf8 = len(text), True
+    else:
+        try:
+            size, utf8 = len(text.encode("utf-8")), True
+        except UnicodeEncodeError:
+            size, utf8 = len(text.encode("utf-8", "surrogatepass")), False
     if size > MAX_PAYLOAD_BYTES:
         raise InvalidInput(
             f"the payload is {size:,} bytes; the limit is {MAX_PAYLOAD_BYTES:,} bytes."
@@ -97,7 +100,11 @@ def _checked(payload: object) -> tuple[dict[str, Any], str]:
     # The text shows when the walk can find nothing: a NUL anywhere is escaped as \u0000 in it,
     # a lone surrogate makes it fail to encode, and nesting deeper than the limit needs more
     # brackets than the limit. Only then walk the payload for the exact complaint.
-    if not utf8 or "\\u0000" in text or text.count("{") + text.count("[") > MAX_PAYLOAD_DEPTH:
+    if (
+        not utf8
+        or "\\u0000" in text
+        or (len(text) > MAX_PAYLOAD_DEPTH and text.count("{") + text.count("[") > MAX_PAYLOAD_DEPTH)
+    ):
         _check_tree(payload)
     return payload, text
 
@@ -214,7 +221,9 @@ class Intake:
         if key is not None and not 0 < len(key) <= 200:
             raise InvalidInput("an idempotency key must be 1 to 200 characters long.")
         now = self.clock()
-        due = run_after(now, run_at=run_at, delay=delay)
+        due = (
+            now if run_at is None and delay is None else run_after(now, run_at=run_at, delay=delay)
+        )
         try:
             job = Job(
                 id=self.ids(),

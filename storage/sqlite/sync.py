@@ -182,7 +182,7 @@ class SyncSqlite:
         stored = self._inserts(jobs)
         return [job if isinstance(job, Job) else job_from_row(job) for job in stored]
 
-    def _insert_now(self, jobs: list[Job]) -> list[Job | Row]:
+    def _insert_now(self, jobs: Sequence[Job]) -> list[Job | Row]:
         return self._write(partial(tx.insert, jobs=jobs))
 
     def insert_rerun(self, job: Job, steps: Sequence[Step]) -> Job:

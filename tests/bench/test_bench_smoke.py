@@ -45,3 +45,6 @@ def test_bench_client_runs_and_counts_pages_by_tree() -> None:
     assert done.returncode == 0, done.stderr[-2000:]
     assert "× the floor" in done.stdout and "× one thread" in done.stdout
     assert "pages per one-job commit, client:" in done.stdout and "jobs_dedupe" in done.stdout
+    # the floors of both targets, from the same run
+    assert "× the prepared floor" in done.stdout
+    assert "plain sqlite3, 3 threads, groups" in done.stdout and "holds the GIL" in done.stdout

@@ -286,3 +286,11 @@ def test_cancel_stops_a_running_job_through_its_worker(db_url: str, client: jobd
         worker.join(30)
     assert done.status is Status.FAILED and done.reason is not None
     assert done.reason.code == "cancelled"
+
+
+def test_submit_takes_a_priority_by_the_engines_rule(client: jobdeck.Client) -> None:
+    assert client.submit("demo.echo", {"a": 1}, priority=7).priority == 7
+    assert [j.priority for j in client.submit_many("demo.echo", [{"b": 1}], priority=-3)] == [-3]
+    with pytest.raises(InvalidInput, match="priority"):
+        client.submit("demo.echo", {"a": 2}, priority=101)
+    assert client.counts()[Status.QUEUED] == 2

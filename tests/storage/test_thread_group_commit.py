@@ -140,3 +140,20 @@ def test_the_running_writer_writes_a_few_groups_then_wakes_the_next_caller() -> 
     assert answers == {n: [n * 10] for n in range(turns + 1)}
     # caller 0 wrote its own group and the next TURNS - 1; the one after was its own writer
     assert writes == [("caller-0", [n]) for n in range(turns)] + [(f"caller-{turns}", [turns])]
+
+
+def test_a_lone_writers_own_error_is_its_own_and_the_next_caller_writes_on() -> None:
+    write = Gate()
+    group: ThreadGroupCommit[int, int] = ThreadGroupCommit(write)
+    first_threads, first = _in_threads(group, [[-1]])
+    assert write.entered.wait(timeout=30)
+    threads, answers = _in_threads(group, [[2]])
+    _until(lambda: len(group._waiting) == 1)
+    write.opened.set()
+    for thread in [*first_threads, *threads]:
+        thread.join(timeout=30)
+        assert not thread.is_alive()  # the waiting caller was woken to write on
+    assert isinstance(first[0], InvalidInput)
+    assert answers == [[20]]
+    assert write.writes == [[-1], [2]]
+    assert not group._writing  # nobody is left holding the writer's turn
