@@ -9,7 +9,9 @@ How soon the next round comes depends on what this one found. A round that spent
 budget and still found jobs is behind: the next comes after `rest` seconds. One that pruned
 something comes again after `soon` seconds, so under a steady load each round deletes a few
 seconds' worth of jobs (a small rush of writes, a small WAL). One that found nothing waits
-`every` seconds: an idle database is asked once a minute.
+until the oldest finished job ages past its cutoff, `soon` seconds at least and `every` at most:
+a worker that starts beside young jobs prunes the first of them seconds after they come of age,
+not up to a minute later in one rush, and an idle database is asked once a minute.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from contextlib import suppress
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from jobdeck.core.contract import Status
 from jobdeck.core.errors import JobdeckError
 from jobdeck.core.store import Pruned
 
@@ -107,7 +110,23 @@ class Retainer:
         self.pruned += done
         if done.jobs:
             self.wait = r.rest if time.monotonic() - began >= r.budget else r.soon
+        else:
+            self.wait = await self._until_next()
         return done
+
+    async def _until_next(self) -> float:
+        """Seconds until the oldest done or failed job ages past its cutoff, within
+        [`soon`, `every`]. `every` when there is none, it cannot be read, or it is past its
+        cutoff already (this round found it and could not prune it: it holds the newest event)."""
+        r = self.retention
+        ages = {Status.DONE: r.done, Status.FAILED: r.failed}
+        try:
+            oldest = await self.engine.store.oldest_finished()
+        except JobdeckError:
+            return r.every
+        due = [at + age for s, at in oldest.items() if (age := ages.get(s)) is not None]
+        left = min(due) - self.engine.clock() if due else 0.0
+        return min(r.every, max(r.soon, left)) if left > 0 else r.every
 
 
 __all__ = ["DEFAULT", "OFF", "Retainer", "Retention"]

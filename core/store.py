@@ -330,6 +330,11 @@ class Store(Protocol):
         ...
 
     # -- retention -----------------------------------------------------------------------------
+    async def oldest_finished(self) -> dict[Status, float]:
+        """When the oldest done job and the oldest failed job were last updated (the statuses
+        that have any): from them retention knows when the next job ages past its cutoff."""
+        ...
+
     async def prunable(
         self, cutoffs: Mapping[Status, float], kind: str | None, limit: int
     ) -> list[str]:

@@ -440,6 +440,8 @@ LIMIT $2
 # Jobs of one finished status updated before $2 (of kind $3, if not NULL), those finished first
 # first, at most $4. (Cursors come from an identity column here and are never reused, so no job
 # need be kept for the newest event's sake.)
+# When the oldest job of status $1 was last updated (NULL for none), one index probe.
+SELECT_OLDEST_FINISHED: Final = "SELECT min(updated_at) FROM jobs WHERE status = $1"
 SELECT_PRUNABLE: Final = """
 SELECT id, updated_at FROM jobs
 WHERE status = $1 AND updated_at < $2 AND ($3::text IS NULL OR kind = $3)

@@ -469,6 +469,17 @@ class PostgresStore:
         return [job_from_row(tuple(row)) for row in rows]
 
     # -- retention -------------------------------------------------------------------------------
+    async def oldest_finished(self) -> dict[Status, float]:
+        async def read(conn: Connection) -> dict[Status, float]:
+            found = {}
+            for status in (Status.DONE, Status.FAILED):
+                at = await conn.fetchval(q.SELECT_OLDEST_FINISHED, status.value)
+                if at is not None:
+                    found[status] = float(at)
+            return found
+
+        return await self._read(read)
+
     async def prunable(
         self, cutoffs: Mapping[Status, float], kind: str | None, limit: int
     ) -> list[str]:

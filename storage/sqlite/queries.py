@@ -382,6 +382,12 @@ WHERE j.status = '{status}' AND j.status IN ('done', 'failed') AND j.updated_at 
   AND (:kind IS NULL OR j.kind = :kind)
   AND j.id IS NOT :keep
 """
+# Per finished status: when its oldest job was last updated (NULL for none), one index probe.
+_OLDEST_FINISHED: Final = """
+SELECT min(updated_at) FROM jobs INDEXED BY jobs_finished
+WHERE status = '{status}' AND status IN ('done', 'failed')
+"""
+SELECT_OLDEST_FINISHED: Final = {s: _OLDEST_FINISHED.format(status=s) for s in ("done", "failed")}
 # Per finished status (the IN repeats the partial index's own WHERE: SQLite uses the index only
 # for a query that names it): jobs updated before :before (of :kind), the first finished first...
 SELECT_PRUNABLE: Final = {s: _PRUNABLE.format(status=s) for s in ("done", "failed")}

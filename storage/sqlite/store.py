@@ -462,6 +462,17 @@ class SqliteStore:
         return [job_from_row(row) for row in rows]
 
     # -- retention -------------------------------------------------------------------------------
+    async def oldest_finished(self) -> dict[Status, float]:
+        def read(conn: sqlite3.Connection) -> dict[Status, float]:
+            found = {}
+            for status, query in q.SELECT_OLDEST_FINISHED.items():
+                (at,) = conn.execute(query).fetchone()
+                if at is not None:
+                    found[Status(status)] = float(at)
+            return found
+
+        return await self._run(read)
+
     async def prunable(
         self, cutoffs: Mapping[Status, float], kind: str | None, limit: int
     ) -> list[str]:

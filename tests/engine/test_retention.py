@@ -554,3 +554,43 @@ async def test_a_round_that_pruned_something_comes_again_soon(engine: Engine, cl
     finally:
         stop.set()
         await asyncio.wait_for(task, 10)
+
+
+async def test_a_round_that_found_nothing_waits_until_the_oldest_job_comes_of_age(
+    engine: Engine, clock: Clock
+) -> None:
+    keep = Retention(done=DAY, failed=None, every=60.0, soon=0.05)
+    retainer = Retainer(engine, "w1", keep)
+    assert await retainer.round() == Pruned() and retainer.wait == keep.every  # nothing finished
+    await engine.submit_many("demo.echo", [{"n": n} for n in range(3)])
+    await drain(engine)  # finished at T0
+    await engine.submit("demo.echo", {"n": "later"}, delay=DAY)  # holds the newest event
+    clock.now = T0 + DAY - 0.3
+    assert await retainer.round() == Pruned()
+    assert retainer.wait == pytest.approx(0.3)  # not the minute a worker waited before
+    stop = asyncio.Event()
+    task = asyncio.create_task(retainer.run(stop))
+    try:
+        await asyncio.sleep(0.1)
+        clock.now = T0 + DAY + 1  # they come of age while the worker waits
+        deadline = asyncio.get_running_loop().time() + 20
+        while retainer.pruned.jobs < 3:
+            assert asyncio.get_running_loop().time() < deadline, retainer.pruned
+            await asyncio.sleep(0.02)
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 10)
+
+
+async def test_a_job_that_cannot_go_does_not_make_retention_ask_every_few_seconds(
+    engine: Engine, clock: Clock
+) -> None:
+    await engine.submit_many("demo.echo", [{"n": 1}])
+    await drain(engine)
+    clock.now = NOW
+    retainer = Retainer(engine, "w1", Retention(done=DAY, failed=None, soon=0.05))
+    pruned = await retainer.round()
+    if pruned == Pruned():  # SQLite keeps the job holding the newest event
+        assert retainer.wait == retainer.retention.every
+    else:  # PostgreSQL never reuses a cursor, so it pruned it
+        assert pruned is not None and pruned.jobs == 1

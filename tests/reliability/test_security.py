@@ -255,7 +255,7 @@ READS = {
     "close", "get", "find", "attempts", "reruns", "counts", "page", "failure_groups",
     "failed_with", "events", "last_cursor", "faults", "workers_alive", "steps", "expired",
     "wait_for_jobs", "notifies", "schedules", "schedule_jobs", "scheduled", "limits",
-    "prunable", "count_prunable", "records", "pruned_at",
+    "oldest_finished", "prunable", "count_prunable", "records", "pruned_at",
     "cancel_requests", "wait_for_cancels", "paused_kinds", "kind_seen", "actions",
 }  # fmt: skip
 
