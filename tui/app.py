@@ -9,6 +9,8 @@ the dialogs) is imported when first used: a monitor opens in well under a second
 from __future__ import annotations
 
 import asyncio
+import sys
+import termios
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
@@ -19,6 +21,9 @@ from textual.binding import Binding, BindingType
 from jobdeck.core.errors import JobdeckError
 from jobdeck.tui.operator import Mode, Operator
 from jobdeck.tui.screens.main import MainScreen
+
+# Seconds between checks that the terminal is still there (one tcgetattr call each).
+TERMINAL_CHECK = 1.0
 
 if TYPE_CHECKING:
     from textual.command import Provider
@@ -76,6 +81,7 @@ class JobdeckApp(App[int]):
         self.demo_workers = demo_workers
         self.export_dir = export_dir or Path.cwd()
         self._embedded: EmbeddedWorkers | None = None
+        self._terminal = -1  # the terminal's file descriptor, once watched
 
     @property
     def engine(self) -> Engine:
@@ -107,6 +113,18 @@ class JobdeckApp(App[int]):
             self._embedded = EmbeddedWorkers(self.engine, self.demo_workers)
             self._embedded.start()
         await self.push_screen(MainScreen())
+        if not self.is_headless and sys.__stdin__ is not None and sys.__stdin__.isatty():
+            self._terminal = sys.__stdin__.fileno()
+            self.set_interval(TERMINAL_CHECK, self._check_terminal)
+
+    async def _check_terminal(self) -> None:
+        """Quit when the terminal has hung up. Started under make (or anything that keeps
+        the signal to itself), the monitor gets no SIGHUP when its window closes, and Textual's
+        input thread would spin on the dead terminal at a full core, forever."""
+        try:
+            termios.tcgetattr(self._terminal)
+        except (termios.error, OSError):
+            await self.action_quit()
 
     async def action_quit(self) -> None:
         await self._stop_background()
