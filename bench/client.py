@@ -73,21 +73,27 @@ def threads_rate(folder: Path, n: int, threads: int) -> float:
     """jobs/s of `threads` threads submitting through one shared Client (a threaded web server's
     request handlers), n jobs in all."""
     with jobdeck.connect(str(folder / f"client-{threads}.db"), registry=registry) as client:
-        start = threading.Barrier(threads + 1)
+        return _threaded_rate(n, threads, lambda i: client.submit(NOOP, {"n": i}))
 
-        def caller(c: int) -> None:
-            start.wait()
-            for i in range(c, n, threads):
-                client.submit(NOOP, {"n": i})
 
-        pool = [threading.Thread(target=caller, args=(c,)) for c in range(threads)]
-        for thread in pool:
-            thread.start()
+def _threaded_rate(n: int, threads: int, call: Callable[[int], object]) -> float:
+    """jobs/s of `threads` threads calling `call(i)` for i in 0..n-1 between them, timed from
+    the moment all of them are ready to the last one's end."""
+    start = threading.Barrier(threads + 1)
+
+    def caller(c: int) -> None:
         start.wait()
-        began = time.perf_counter()
-        for thread in pool:
-            thread.join()
-        return n / (time.perf_counter() - began)
+        for i in range(c, n, threads):
+            call(i)
+
+    pool = [threading.Thread(target=caller, args=(c,)) for c in range(threads)]
+    for thread in pool:
+        thread.start()
+    start.wait()
+    began = time.perf_counter()
+    for thread in pool:
+        thread.join()
+    return n / (time.perf_counter() - began)
 
 
 def _plain_rows(n: int) -> list[tuple[object, ...]]:
@@ -158,23 +164,10 @@ def plain_threads_rate(folder: Path, n: int, threads: int, arrangement: str) -> 
             _commit_alone(conn, row)
 
     commit = alone if arrangement == "lock" else _PlainGroups(conn)
-    start = threading.Barrier(threads + 1)
-
-    def caller(c: int) -> None:
-        start.wait()
-        for i in range(c, n, threads):
-            commit(rows[i])
-
-    pool = [threading.Thread(target=caller, args=(c,)) for c in range(threads)]
-    for thread in pool:
-        thread.start()
-    start.wait()
-    began = time.perf_counter()
-    for thread in pool:
-        thread.join()
-    rate = n / (time.perf_counter() - began)
-    conn.close()
-    return rate
+    try:
+        return _threaded_rate(n, threads, lambda i: commit(rows[i]))
+    finally:
+        conn.close()
 
 
 class _TimedConnection:

@@ -17,17 +17,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 from bench.report import plain
-from bench.versus import Side, importable, say
+from bench.versus import Side, importable, run_child, say
 
 REPO = Path(__file__).resolve().parent.parent
 TARGET = 0.90  # "within 10 % of the code without priorities"
@@ -95,25 +93,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
 
 def child(side: Side, what: str, db: Path, n: int) -> float:
     """jobs/s of one fill or drain in a fresh process of `side`'s jobdeck and this bench."""
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([str(side.path), str(REPO)])
-    done = subprocess.run(
-        [sys.executable, "-c", CHILD, what, str(db), str(n)],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT,
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"{what} on {side.name} failed: {done.stderr.strip()[-800:]}")
-    got = json.loads(done.stdout.strip().splitlines()[-1])
-    core = Path(os.path.realpath(got["core"]))
-    if not core.is_relative_to(side.tree.resolve()):
-        raise RuntimeError(f"{side.name} loaded jobdeck.core from {core}, not {side.tree}")
-    if got["schema"] != got["latest"]:
-        raise RuntimeError(f"{side.name} left schema {got['schema']}, not {got['latest']}")
-    return float(got["rate"])
+    return float(run_child(side, CHILD, [what, str(db), str(n)], REPO, timeout=TIMEOUT)["rate"])
 
 
 def run(args: argparse.Namespace, folder: Path) -> tuple[Side, Side]:

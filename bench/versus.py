@@ -33,6 +33,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from bench.report import plain
 
@@ -114,32 +115,41 @@ class Side:
     rates: dict[str, list[float]] = field(default_factory=dict)
 
 
-def measure(side: Side, what: str, n: int, bench: Path) -> float:
-    """jobs/s of one run in a fresh process; raises RuntimeError when it fails or loaded
-    jobdeck or bench from anywhere but where it should have."""
+def run_child(
+    side: Side, script: str, argv: list[str], bench: Path, *, timeout: float = TIMEOUT
+) -> dict[str, Any]:
+    """Run `script` in a fresh process of `side`'s jobdeck and the bench at `bench`; its last
+    output line, a JSON object. Raises RuntimeError when it fails, loaded jobdeck or bench from
+    anywhere but where it should have, or left the schema behind its tree's."""
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join([str(side.path), str(bench)])
     done = subprocess.run(
-        [sys.executable, "-c", CHILD, what, str(n)],
+        [sys.executable, "-c", script, *argv],
         cwd=bench,
         env=env,
         capture_output=True,
         text=True,
-        timeout=TIMEOUT,
+        timeout=timeout,
     )
+    what = argv[0]
     if done.returncode != 0:
         raise RuntimeError(f"{what} on {side.name} failed: {done.stderr.strip()[-800:]}")
-    got = json.loads(done.stdout.strip().splitlines()[-1])
+    got: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
     core = Path(os.path.realpath(got["core"]))
     if not core.is_relative_to(side.tree.resolve()):
         raise RuntimeError(f"{side.name} loaded jobdeck.core from {core}, not {side.tree}")
-    if not Path(got["bench"]).resolve().is_relative_to(bench.resolve()):
+    if "bench" in got and not Path(got["bench"]).resolve().is_relative_to(bench.resolve()):
         raise RuntimeError(f"{side.name} loaded bench from {got['bench']}, not {bench}")
     if got["schema"] != got["latest"]:
         raise RuntimeError(
             f"{what} on {side.name} left schema {got['schema']}; its tree writes {got['latest']}"
         )
-    return float(got["rate"])
+    return got
+
+
+def measure(side: Side, what: str, n: int, bench: Path) -> float:
+    """jobs/s of one run in a fresh process (see `run_child`)."""
+    return float(run_child(side, CHILD, [what, str(n)], bench)["rate"])
 
 
 def run(args: argparse.Namespace, folder: Path) -> tuple[Side, Side]:
