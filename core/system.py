@@ -1,0 +1,238 @@
+"""The system around the jobs: who works, on what, how fast. Pure values and arithmetic; the rows
+come from the store (`Store.workers`, `Store.rollup`, `Store.kind_counts`, `Store.oldest_queued`).
+
+The numbers over time come from a rollup that the writers keep in the same transaction as each
+transition: per kind, per outcome and reason code, per 10-second bucket, how many jobs ended that
+way and a histogram of their run times. Nothing here scans attempts.
+
+Buckets older than `FINE_FOR` are folded into minute buckets, minute buckets older than `KEEP_FOR`
+into the one `ALL_TIME` bucket per key, so detail is dropped after a day but totals never shrink
+(Prometheus counters read them).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from jobdeck.core.contract import Status
+
+BUCKET_SECONDS = 10.0
+FINE_FOR = 15 * 60.0  # 10-second buckets are kept this long, then folded into minutes
+MINUTE = 60.0
+KEEP_FOR = 24 * 3600.0  # minute buckets are kept this long, then folded into ALL_TIME
+ALL_TIME = 0.0  # the bucket start of the row that holds everything older than KEEP_FOR
+
+# Upper bounds (seconds) of the run-time histogram's buckets; one more bucket holds the rest.
+RUN_TIME_BOUNDS: tuple[float, ...] = (
+    0.001,
+    0.005,
+    0.01,
+    0.025,
+    0.05,
+    0.1,
+    0.25,
+    0.5,
+    1.0,
+    2.5,
+    5.0,
+    10.0,
+    30.0,
+    60.0,
+    300.0,
+)
+HISTOGRAM_SIZE = len(RUN_TIME_BOUNDS) + 1
+
+
+class Outcome(StrEnum):
+    """How a job left a state, as the rollup counts it."""
+
+    DONE = "done"  # running -> done
+    FAILED = "failed"  # running -> failed, or lease recovery out of attempts
+    RETRIED = "retried"  # running -> queued again, with the failure's code
+    DENIED = "denied"  # stored failed at submit by a gate: never ran
+    CANCELLED = "cancelled"  # an operator's cancel, queued or running
+
+
+def bucket_of(at: float) -> float:
+    """The start of the 10-second bucket that `at` falls in."""
+    return math.floor(at / BUCKET_SECONDS) * BUCKET_SECONDS
+
+
+def histogram_slot(run_time: float) -> int:
+    """Which histogram bucket a run time lands in (the last one holds everything past 300 s)."""
+    for i, bound in enumerate(RUN_TIME_BOUNDS):
+        if run_time <= bound:
+            return i
+    return len(RUN_TIME_BOUNDS)
+
+
+@dataclass(frozen=True, slots=True)
+class RollupRow:
+    """One key of one bucket: `n` jobs of `kind` ended as `outcome` with reason `code` ('' for
+    done) between `start` and `start + width`; `histogram[i]` of them ran at most
+    `RUN_TIME_BOUNDS[i]` seconds (but more than the bound before), and `run_time` is their sum."""
+
+    start: float
+    width: float
+    kind: str
+    outcome: Outcome
+    code: str
+    n: int
+    histogram: tuple[int, ...]
+    run_time: float
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerState:
+    """One registered worker as the database last heard of it. `running` is the jobs it holds a
+    lease on now; `done_5m`/`failed_5m` are what it reported finishing in its last 5 minutes.
+    Text fields are as stored: a newer jobdeck may have written them, so show them escaped."""
+
+    name: str
+    host: str
+    pid: int
+    version: str
+    started_at: float
+    last_seen: float
+    lease: float
+    concurrency: int
+    kinds: tuple[str, ...]
+    running: int
+    done_5m: int
+    failed_5m: int
+
+    def gone(self, now: float) -> bool:
+        """Silent for two lease lengths: shown as gone (dropped from the table after an hour)."""
+        return now - self.last_seen > 2 * self.lease
+
+    def uptime(self, now: float) -> float:
+        return max(0.0, now - self.started_at)
+
+
+@dataclass(frozen=True, slots=True)
+class KindStats:
+    """What `jobdeck stats` and the Kinds view show for one kind over a window."""
+
+    kind: str
+    counts: Mapping[Status, int]
+    done_per_min: Mapping[int, float]  # window in minutes (1, 5, 15) -> jobs a minute
+    failed_per_min: Mapping[int, float]
+    failure_rate: float | None  # failed / (done + failed) over the window; None if neither
+    p50: float | None
+    p95: float | None
+    p99: float | None
+    oldest_queued_wait: float | None  # seconds the oldest queued job has waited; None if none
+    histogram: tuple[int, ...] = field(default=(0,) * HISTOGRAM_SIZE)
+
+
+RATE_WINDOWS = (1, 5, 15)
+
+
+def percentile(histogram: Sequence[int], q: float) -> float | None:
+    """The `q` quantile (0..1) of run times, read from a histogram by linear interpolation inside
+    the bucket it falls in (as Prometheus' histogram_quantile does); None for an empty one. The
+    open last bucket answers its lower bound."""
+    total = sum(histogram)
+    if total == 0:
+        return None
+    rank = q * total
+    seen = 0
+    for i, n in enumerate(histogram):
+        if n and seen + n >= rank:
+            low = 0.0 if i == 0 else RUN_TIME_BOUNDS[i - 1]
+            if i == len(RUN_TIME_BOUNDS):
+                return low
+            high = RUN_TIME_BOUNDS[i]
+            return low + (high - low) * (rank - seen) / n
+        seen += n
+    return RUN_TIME_BOUNDS[-1]
+
+
+def add_histograms(histograms: Iterable[Sequence[int]]) -> tuple[int, ...]:
+    total = [0] * HISTOGRAM_SIZE
+    for histogram in histograms:
+        for i, n in enumerate(histogram):
+            total[i] += n
+    return tuple(total)
+
+
+def kind_stats(
+    rows: Iterable[RollupRow],
+    counts: Mapping[str, Mapping[Status, int]],
+    oldest_queued: Mapping[str, float],
+    *,
+    now: float,
+    since: float,
+) -> list[KindStats]:
+    """Per kind, sorted by name: counts, rates over the last 1, 5 and 15 minutes, the failure
+    rate and run-time percentiles over `since`..`now`, and the oldest queued job's wait."""
+    finished = (Outcome.DONE, Outcome.FAILED, Outcome.CANCELLED)
+    done: dict[str, dict[int, int]] = {}
+    failed: dict[str, dict[int, int]] = {}
+    window_done: dict[str, int] = {}
+    window_failed: dict[str, int] = {}
+    histograms: dict[str, list[Sequence[int]]] = {}
+    for row in rows:
+        end = row.start + row.width
+        if row.outcome in finished and end > since:
+            histograms.setdefault(row.kind, []).append(row.histogram)
+        for minutes in RATE_WINDOWS:
+            if end <= now - minutes * 60:
+                continue
+            if row.outcome is Outcome.DONE:
+                per = done.setdefault(row.kind, {})
+                per[minutes] = per.get(minutes, 0) + row.n
+            elif row.outcome in (Outcome.FAILED, Outcome.DENIED, Outcome.CANCELLED):
+                per = failed.setdefault(row.kind, {})
+                per[minutes] = per.get(minutes, 0) + row.n
+        if end > since:
+            if row.outcome is Outcome.DONE:
+                window_done[row.kind] = window_done.get(row.kind, 0) + row.n
+            elif row.outcome in (Outcome.FAILED, Outcome.DENIED, Outcome.CANCELLED):
+                window_failed[row.kind] = window_failed.get(row.kind, 0) + row.n
+    kinds = sorted(set(counts) | set(done) | set(failed) | set(oldest_queued))
+    stats: list[KindStats] = []
+    for kind in kinds:
+        histogram = add_histograms(histograms.get(kind, ()))
+        ok, bad = window_done.get(kind, 0), window_failed.get(kind, 0)
+        oldest = oldest_queued.get(kind)
+        stats.append(
+            KindStats(
+                kind=kind,
+                counts={status: counts.get(kind, {}).get(status, 0) for status in Status},
+                done_per_min={m: done.get(kind, {}).get(m, 0) / m for m in RATE_WINDOWS},
+                failed_per_min={m: failed.get(kind, {}).get(m, 0) / m for m in RATE_WINDOWS},
+                failure_rate=bad / (ok + bad) if ok + bad else None,
+                p50=percentile(histogram, 0.50),
+                p95=percentile(histogram, 0.95),
+                p99=percentile(histogram, 0.99),
+                oldest_queued_wait=None if oldest is None else max(0.0, now - oldest),
+                histogram=histogram,
+            )
+        )
+    return stats
+
+
+def throughput(
+    rows: Iterable[RollupRow], *, now: float, span: float = 300.0, kind: str | None = None
+) -> tuple[list[float], list[float]]:
+    """Done and failed per second in each 10-second bucket of the last `span` seconds, oldest
+    first (the current, partial bucket last), for one kind or all."""
+    first = bucket_of(now) - span + BUCKET_SECONDS
+    slots = int(span / BUCKET_SECONDS)
+    done = [0.0] * slots
+    failed = [0.0] * slots
+    for row in rows:
+        if kind is not None and row.kind != kind:
+            continue
+        i = int((row.start - first) // BUCKET_SECONDS)
+        if not 0 <= i < slots or row.width > BUCKET_SECONDS:
+            continue
+        if row.outcome is Outcome.DONE:
+            done[i] += row.n / BUCKET_SECONDS
+        elif row.outcome in (Outcome.FAILED, Outcome.DENIED, Outcome.CANCELLED):
+            failed[i] += row.n / BUCKET_SECONDS
+    return done, failed
