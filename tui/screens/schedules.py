@@ -56,8 +56,10 @@ class ScheduleScreen(Screen[None]):
     def jobdeck(self) -> JobdeckApp:
         return cast("JobdeckApp", self.app)
 
-    async def on_mount(self) -> None:
-        # Awaited before the first paint, so that paint already shows the data.
+    async def start(self) -> None:
+        """Read, then read on each tick. Each screen's on_mount awaits it (Textual calls the
+        on_mount of every class of a screen, so a base's own would run twice): awaited before
+        the first paint, so that paint already shows the data."""
         await self.load()
         if self.jobdeck.tick:
             self.set_interval(self.jobdeck.tick, self.refresh_data)
@@ -112,7 +114,7 @@ class SchedulesScreen(ScheduleScreen):
 
     async def on_mount(self) -> None:
         self.schedules.table.focus()
-        await super().on_mount()
+        await self.start()
 
     async def read(self) -> None:
         self.show(await self.jobdeck.engine.schedules())
@@ -220,7 +222,7 @@ class ScheduleJobsScreen(ScheduleScreen):
 
     async def on_mount(self) -> None:
         self.jobs.table.focus()
-        await super().on_mount()
+        await self.start()
 
     async def read(self) -> None:
         # A screenful: the table shows what fits, whatever its height while it is laid out.
