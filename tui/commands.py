@@ -37,6 +37,29 @@ MAIN: list[tuple[str, str, str, str]] = [
     ("Group failures by reason", "toggle the Failed pane's group view", "group", ""),
     ("Export incident report", "write the selected job as Markdown", "export", ""),
     ("Schedules", "periodic schedules: next and last run, pause, their jobs", "schedules", ""),
+    ("Workers", "every worker: host, pid, heartbeat, running, done and failed", "workers_view", ""),
+    ("Kinds", "per kind: counts, rates, failure rate, run-time percentiles", "kinds_view", ""),
+    ("Show every worker's jobs", "clear the worker filter", "clear_worker", ""),
+]
+WORKERS: list[tuple[str, str, str, str]] = [
+    (
+        "Show worker's jobs",
+        "filter the panes to the selected worker's running jobs",
+        "filter_worker",
+        "",
+    ),
+    ("Kinds", "per kind: counts, rates, failure rate, run-time percentiles", "kinds", ""),
+    ("Back", "return to the panes", "app.pop_screen", ""),
+]
+KINDS: list[tuple[str, str, str, str]] = [
+    ("Show kind's run times", "run-time histogram and throughput over time", "open_kind", ""),
+    ("Sort by next column", "the header marks the sorted column ▲ or ▼", "sort_next", ""),
+    ("Reverse order", "largest first or smallest first", "reverse", ""),
+    ("Workers", "every worker: host, pid, heartbeat, running, done and failed", "workers", ""),
+    ("Back", "return to the panes", "app.pop_screen", ""),
+]
+KIND_DETAIL: list[tuple[str, str, str, str]] = [
+    ("Back", "return to the kinds", "app.pop_screen", ""),
 ]
 SCHEDULES: list[tuple[str, str, str, str]] = [
     ("Show schedule's jobs", "the jobs the selected schedule made, newest first", "show_jobs", ""),
@@ -81,6 +104,9 @@ class JobdeckCommands(Provider):
             ("detail-screen", DETAIL),
             ("schedules-screen", SCHEDULES),
             ("schedule-jobs-screen", SCHEDULE_JOBS),
+            ("workers-screen", WORKERS),
+            ("kinds-screen", KINDS),
+            ("kind-detail-screen", KIND_DETAIL),
         ):
             if class_ in self.screen.classes:
                 return entries

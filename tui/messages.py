@@ -58,3 +58,19 @@ class FilterChanged(Message):
 
 class FilterDone(Message):
     """The user left the filter bar (Enter keeps the filter, Escape clears it)."""
+
+
+class WorkerChosen(Message):
+    """The user pressed Enter on a worker: filter the panes to its jobs."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__()
+        self.name = name
+
+
+class KindChosen(Message):
+    """The user pressed Enter on a kind: show its run times and throughput over time."""
+
+    def __init__(self, kind: str) -> None:
+        super().__init__()
+        self.kind = kind

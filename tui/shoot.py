@@ -21,6 +21,7 @@ from jobdeck.core.demo import FLAKY_SCHEDULE, add_demo_schedules
 from jobdeck.tui.app import JobdeckApp
 from jobdeck.tui.screens.detail import DetailScreen
 from jobdeck.tui.screens.main import MainScreen
+from jobdeck.tui.system_scene import build_system, system_registry
 
 START = 1_767_225_600.0  # 2026-01-01 00:00:00 UTC
 SIZE = (120, 36)
@@ -193,6 +194,32 @@ async def cancel_dialog(pilot: Pilot[Any], picks: dict[str, str]) -> None:
     await settle(pilot)
 
 
+async def workers_view(pilot: Pilot[Any], picks: dict[str, str]) -> None:
+    await settle(pilot)
+    await pilot.press("w")
+    await settle(pilot)
+
+
+async def kinds_view(pilot: Pilot[Any], picks: dict[str, str]) -> None:
+    """Sorted by p95, slowest first: the column an incident asks about."""
+    await settle(pilot)
+    await pilot.press("k")
+    await settle(pilot)
+    screen: Any = pilot.app.screen
+    screen.kind_list.sort_by("p95")
+    await settle(pilot)
+
+
+async def kind_detail(pilot: Pilot[Any], picks: dict[str, str]) -> None:
+    await settle(pilot)
+    await pilot.press("k")
+    await settle(pilot)
+    screen: Any = pilot.app.screen
+    screen.kind_list.table.move_cursor(screen.kind_list.table.keys.index("mail.send"))
+    await pilot.press("enter")
+    await settle(pilot)
+
+
 SHOTS: dict[str, tuple[Scene, Step]] = {
     "main": (build, main_screen),
     "detail-denied": (build, denied_detail),
@@ -200,7 +227,12 @@ SHOTS: dict[str, tuple[Scene, Step]] = {
     "failure-groups": (build, failure_groups),
     "schedules": (build_schedules, schedules),
     "cancel-dialog": (build, cancel_dialog),
+    "workers": (build_system, workers_view),
+    "kinds": (build_system, kinds_view),
+    "kind-detail": (build_system, kind_detail),
 }
+# The system's pictures run their own kinds, whose handlers move the clock by their run time.
+OWN_REGISTRY: dict[Scene, Callable[[Clock], Registry]] = {build_system: system_registry}
 
 
 async def shoot(name: str, scene: Scene, step: Step) -> str:
@@ -210,7 +242,8 @@ async def shoot(name: str, scene: Scene, step: Step) -> str:
     with tempfile.TemporaryDirectory() as tmp:
         clock = Clock()
         store = await open_store(str(Path(tmp) / "demo.db"))
-        engine = Engine(store, scene_registry(), clock=clock, ids=Ids(), rng=random.Random(1))
+        registry = OWN_REGISTRY[scene](clock) if scene in OWN_REGISTRY else scene_registry()
+        engine = Engine(store, registry, clock=clock, ids=Ids(), rng=random.Random(1))
         try:
             picks = await scene(engine, clock)
             app = JobdeckApp(engine=engine, db_label=DB_LABEL, allow_faults=True, tick=None)

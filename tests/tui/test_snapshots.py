@@ -6,6 +6,7 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
+import pytest
 from conftest import settle
 from monitor_scenario import (
     DENIED_MISSING_ID,
@@ -123,3 +124,38 @@ def test_schedules_in_80_by_24(snap_compare: Any, tmp_path: Path) -> None:
 def test_schedules_in_160_by_48(snap_compare: Any, tmp_path: Path) -> None:
     app = app_on_scheduled_db(tmp_path)
     assert snap_compare(app, terminal_size=(160, 48), run_before=open_schedules)
+
+
+def app_on_system_db(tmp_path: Path) -> JobdeckApp:
+    from test_system_views import app_on, system_db
+
+    path = tmp_path / "system.db"
+    clock, _ = asyncio.run(system_db(path))
+    return app_on(path, clock)
+
+
+def press(*keys: str) -> Any:
+    async def run(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        for key in keys:
+            await pilot.press(key)
+            await settle(pilot)
+
+    return run
+
+
+SYSTEM_SIZES = {"80_by_24": (80, 24), "160_by_48": (160, 48)}
+SYSTEM_VIEWS = {
+    "main_screen_with_the_throughput_strip": (),
+    "workers_view": ("w",),
+    "kinds_view": ("k",),
+    "kind_detail": ("k", "down", "down", "enter"),  # report.build
+}
+
+
+@pytest.mark.parametrize("size", list(SYSTEM_SIZES))
+@pytest.mark.parametrize("view", list(SYSTEM_VIEWS))
+def test_system(snap_compare: Any, tmp_path: Path, view: str, size: str) -> None:
+    app = app_on_system_db(tmp_path)
+    steps = press(*SYSTEM_VIEWS[view])
+    assert snap_compare(app, terminal_size=SYSTEM_SIZES[size], run_before=steps)

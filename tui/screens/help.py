@@ -27,6 +27,11 @@ KEYS: list[tuple[str, str]] = [
     ("g", "group the Failed pane by reason code, with counts"),
     ("e", "export the selected job as a Markdown incident report"),
     ("t", "schedules, their next runs and their jobs; p pauses or resumes one ²"),
+    ("w", "workers: host, pid, uptime, last heartbeat, jobs running, done/failed in 5 min"),
+    ("  enter", "in workers: show that worker's running jobs in the panes; esc shows all again"),
+    ("k", "kinds: jobs by status, rates, failure rate, run-time p50/p95/p99, oldest wait"),
+    ("  s  r", "in kinds: sort by the next column, reverse the order"),
+    ("  enter", "in kinds: that kind's run-time histogram and throughput over time"),
     ("ctrl+p", "command palette: every action by name"),
     ("esc", "back from a detail or a dialog"),
     ("?", "this help"),
@@ -37,6 +42,8 @@ NOTES = [
     "² hidden with --read-only.",
     "³ not on a failure group; a running job's worker stops it and undoes its steps.",
     "‖ before a kind in Queued: that kind is paused (the top line lists the paused kinds).",
+    "The line under the top one: done and failed per second over the last 5 minutes, a bar "
+    "per 10 s, and the queue depth; the number after each is its latest value.",
 ]
 CATEGORIES: list[tuple[Category, str]] = [
     (Category.DENIED, "a gate refused the payload; the job never ran"),

@@ -1,4 +1,5 @@
-"""The main screen: the status line, four live panes, the filter bar and the footer.
+"""The main screen: the status line, the throughput strip, four live panes, the filter bar and
+the footer.
 
 Each tick asks the feed what changed and hands the answer to the panes; the keys here turn the
 selected job into operator actions. The first data is read before the screen is first drawn, so
@@ -22,10 +23,12 @@ from textual.widgets import Footer
 from jobdeck.core import Job, JobdeckError, Status
 from jobdeck.tui.feed import PANE_ORDER, Feed, PaneQuery, Snapshot
 from jobdeck.tui.messages import FilterChanged, FilterDone, GroupChosen, JobChosen
+from jobdeck.tui.widgets import cells
 from jobdeck.tui.widgets.cells import short_id
 from jobdeck.tui.widgets.filter_bar import FilterBar
 from jobdeck.tui.widgets.job_pane import JobPane
 from jobdeck.tui.widgets.status_bar import StatusBar
+from jobdeck.tui.widgets.throughput_strip import ThroughputStrip
 
 if TYPE_CHECKING:
     from jobdeck.tui.app import JobdeckApp
@@ -36,6 +39,8 @@ WIDE, NARROW = 150, 70
 # Below this width the footer drops its "^p palette" corner, so every key, Quit and Help
 # included, fits at 80 columns; ctrl+p still opens the palette and `?` says so.
 FULL_FOOTER = 100
+# From this many rows the throughput strip takes two lines (twice the steps a bar); below, one.
+TALL = 40
 
 
 class MainScreen(Screen[None]):
@@ -52,6 +57,13 @@ class MainScreen(Screen[None]):
         Binding("g", "group", "Group", show=False),
         Binding("e", "export", "Export", show=False),
         Binding("t", "schedules", "Schedules"),
+        # In the footer from FULL_FOOTER columns up; below, the same keys answer unlisted
+        # (`?` and the palette list them), so the 80-column footer keeps Quit and Help.
+        Binding("w", "workers", "Workers"),
+        Binding("k", "kinds", "Kinds"),
+        Binding("w", "workers_unlisted", "Workers", show=False),
+        Binding("k", "kinds_unlisted", "Kinds", show=False),
+        Binding("escape", "clear_worker", "All workers"),
     ]
 
     def __init__(self) -> None:
@@ -62,6 +74,7 @@ class MainScreen(Screen[None]):
         self._filter: FilterBar | None = None  # mounted when first wanted
         self._panes = {status: JobPane(status) for status in PANE_ORDER}
         self._status_bar = StatusBar(self.jobdeck.db_label, mode=self.jobdeck.mode_label)
+        self._strip = ThroughputStrip(id="throughput")
         self._last_error = ""
         self._pane = Status.QUEUED
         self.paused: tuple[str, ...] = ()  # the paused kinds, as of the last poll
@@ -71,8 +84,9 @@ class MainScreen(Screen[None]):
         return cast("JobdeckApp", self.app)
 
     def compose(self) -> ComposeResult:
-        self._fit(self.app.size.width)  # before the first layout, so it is the only one
+        self._fit(self.app.size.width, self.app.size.height)  # before the first layout
         yield self._status_bar
+        yield self._strip
         with Container(id="panes"):
             yield from self._panes.values()
         full = self.app.size.width >= FULL_FOOTER
@@ -131,11 +145,17 @@ class MainScreen(Screen[None]):
 
     def show(self, snapshot: Snapshot) -> None:
         self._status_bar.show(snapshot.workers, snapshot.rate, snapshot.paused, snapshot.limits)
+        self._strip.show(snapshot.throughput)
         self.paused = snapshot.paused
         self.pane(Status.QUEUED).set_paused(snapshot.paused)
+        worker = self.feed.worker
         for status in PANE_ORDER:
             pane = self.pane(status)
-            pane.set_count(snapshot.counts.get(status, 0), self.feed.text)
+            if worker is None:
+                pane.set_count(snapshot.counts.get(status, 0), self.feed.text)
+            else:
+                mine = snapshot.worker_running if status is Status.RUNNING else 0
+                pane.set_count(mine, self.feed.text, note=self._worker_label(status))
             if status in snapshot.pages:
                 pane.show(snapshot.pages[status], snapshot.now)
             else:
@@ -149,15 +169,18 @@ class MainScreen(Screen[None]):
         self.feed.invalidate()
         self.refresh_data()
 
-    def _fit(self, width: int) -> None:
+    def _fit(self, width: int, height: int) -> None:
         self.set_class(width >= WIDE, "-wide")
         self.set_class(width < NARROW, "-narrow")
+        self.set_class(height >= TALL, "-tall")
+        if self.is_mounted:
+            self.refresh_bindings()  # w and k join the footer from FULL_FOOTER columns
         for footer in self.query(Footer):
             footer.show_command_palette = width >= FULL_FOOTER
             footer.compact = width < FULL_FOOTER
 
     def on_resize(self, event: Resize) -> None:
-        self._fit(event.size.width)
+        self._fit(event.size.width, event.size.height)
         # Page sizes follow the panes' heights, known once this size is laid out.
         self.call_after_refresh(self._fill)
 
@@ -197,6 +220,12 @@ class MainScreen(Screen[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in WRITES and self.jobdeck.mode.read_only:
             return False
+        if action in ("workers", "kinds"):
+            return self.app.size.width >= FULL_FOOTER
+        if action in ("workers_unlisted", "kinds_unlisted"):
+            return self.app.size.width < FULL_FOOTER
+        if action == "clear_worker":
+            return self.feed.worker is not None
         if action == "cancel_job" and self.current_pane().grouped:
             return None  # shown disabled: a group is many jobs, cancel takes one
         return True
@@ -399,3 +428,50 @@ class MainScreen(Screen[None]):
         bar.value = event.code  # posts FilterChanged, which reloads
         bar.add_class("-active")
         failed.focus_pane()
+
+    # -- the system views ------------------------------------------------------------------------
+    # Three names an action: the footer's key (wide), the same key unlisted (narrow), and the
+    # palette's entry, which no width turns off.
+    def action_workers_view(self) -> None:
+        from jobdeck.tui.screens.workers import WorkersScreen
+
+        self.app.push_screen(WorkersScreen())
+
+    def action_kinds_view(self) -> None:
+        from jobdeck.tui.screens.kinds import KindsScreen
+
+        self.app.push_screen(KindsScreen())
+
+    def action_workers(self) -> None:
+        self.action_workers_view()
+
+    def action_kinds(self) -> None:
+        self.action_kinds_view()
+
+    def action_workers_unlisted(self) -> None:
+        self.action_workers_view()
+
+    def action_kinds_unlisted(self) -> None:
+        self.action_kinds_view()
+
+    def _worker_label(self, status: Status) -> str:
+        """A pane's subtitle while the panes are filtered by a worker: the chip that says so."""
+        name = cells.printable(self.feed.worker or "")
+        if status is Status.RUNNING:
+            return f"worker {name}"
+        return f"worker {name}: running only"
+
+    def filter_worker(self, name: str | None) -> None:
+        """Show only the running jobs whose lease `name` holds (None: every job again)."""
+        self.feed.worker = name
+        self.refresh_bindings()
+        self.reload()
+        if name is not None:
+            self.pane(Status.RUNNING).focus_pane()
+            self.notify(
+                f"Running jobs of worker {cells.printable(name)}; esc shows every job again.",
+                title="Filtered",
+            )
+
+    def action_clear_worker(self) -> None:
+        self.filter_worker(None)

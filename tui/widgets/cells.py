@@ -43,6 +43,15 @@ OUTCOME_STYLE: dict[Outcome, str] = {
 }
 
 
+def printable(text: str) -> str:
+    """`text` with every control character (and any other unprintable one) escaped as Python
+    would write it, `\\x1b`, `\\n`: a host name or a row a newer jobdeck wrote can neither move the
+    cursor nor break a line of the table."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
 def short_id(job_id: str) -> str:
     """The tail of an id: ids sort by time, so their last characters tell jobs apart."""
     return job_id[-SHORT_ID:]

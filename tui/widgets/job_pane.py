@@ -149,9 +149,11 @@ class JobPane(Vertical):
         job_id = self.selected_id
         return next((job for job in self._jobs if job.id == job_id), None)
 
-    def set_count(self, count: int, filtered: str = "") -> None:
+    def set_count(self, count: int, filtered: str = "", *, note: str = "") -> None:
+        """The count in the title; the subtitle shows the text filter (`/charge`) or, when
+        given, a `note` (the worker the panes are filtered by)."""
         self.count = count
-        subtitle = f"/{filtered}" if filtered else ""
+        subtitle = note or (f"/{filtered}" if filtered else "")
         if self.grouped:
             subtitle = "by reason · enter: show · r: retry group"
         # Setting a title repaints the whole pane, so only a new one is set.
