@@ -123,11 +123,11 @@ async def test_enter_on_a_worker_filters_the_panes_to_its_running_jobs(
         jobs = [await app.engine.store.get(job_id) for job_id in mine]
         assert len(mine) == 2 and all(job.lease_owner == API for job in jobs)
         assert str(running.border_title) == "Running 2"
-        assert str(running.border_subtitle) == f"worker {API}"
+        assert str(running.border_subtitle) == f"worker {API} · esc: all"
         for status in (Status.QUEUED, Status.DONE, Status.FAILED):
             assert main.pane(status).table.keys == []
             assert str(main.pane(status).border_subtitle) == f"worker {API}: running only"
-        assert main.active_bindings["escape"].binding.description == "All workers"
+        assert main.active_bindings["escape"].binding.action == "clear_worker"
         await pilot.press("escape")
         await settle(pilot)
         assert sorted(running.table.keys) == sorted(everyone)
@@ -293,7 +293,7 @@ async def test_w_and_k_are_in_the_footer_when_it_has_room_the_help_and_the_palet
     from jobdeck.tui.screens.help import KEYS
 
     app = make_system_app()
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=(120, 36)) as pilot:
         await settle(pilot)
         for key, words in (("w", "Workers"), ("k", "Kinds")):
             shown = app.screen.active_bindings[key]
@@ -308,15 +308,20 @@ async def test_w_and_k_are_in_the_footer_when_it_has_room_the_help_and_the_palet
         assert any(t.startswith("Kinds\n") for t in titles)
 
 
-async def test_at_80_columns_w_and_k_answer_unlisted_and_quit_and_help_stay(
-    make_system_app: Callable[..., JobdeckApp],
+@pytest.mark.parametrize("width", [80, 119])
+async def test_below_120_columns_w_and_k_answer_unlisted_and_quit_and_help_stay(
+    make_system_app: Callable[..., JobdeckApp], width: int
 ) -> None:
+    from textual.widgets import Footer
+
     app = make_system_app()
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with app.run_test(size=(width, 24)) as pilot:
         await settle(pilot)
         shown = {key for key, b in app.screen.active_bindings.items() if b.binding.show}
         assert "w" not in shown and "k" not in shown
         assert {"q", "question_mark"} <= shown
+        footer = app.screen.query_one(Footer)
+        assert footer.virtual_size.width <= width  # nothing cut off at the right
         await pilot.press("k")
         await settle(pilot)
         assert isinstance(app.screen, KindsScreen)
@@ -377,3 +382,37 @@ def test_the_scene_is_the_same_every_time(tmp_path: Path) -> None:
 
     first, second = asyncio.run(both())
     assert first == second
+
+
+async def test_a_worker_row_an_older_or_newer_jobdeck_wrote_shows_without_a_crash(
+    system: tuple[Path, Clock, dict[str, str]],
+) -> None:
+    import sqlite3
+
+    path, clock, _ = system
+    with sqlite3.connect(path) as db:
+        # An older jobdeck's row (no lease, no start) and a newer one's, with values this
+        # version never writes.
+        db.execute("INSERT INTO workers (name, last_seen) VALUES ('old-1', ?)", (clock() - 5,))
+        db.execute(
+            "INSERT INTO workers (name, last_seen, host, pid, version, started_at, lease, "
+            "concurrency, kinds, done_5m, failed_5m) "
+            "VALUES (?, ?, ?, -3, ?, 1e300, 30, 4, ?, 5, 0)",
+            ("new\x1b]0;pwned\x07", clock() - 1, "h\r\nx", "v2\x00", '{"a": 1}'),
+        )
+    app = app_on(path, clock)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        await pilot.press("w")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, WorkersScreen)
+        table = screen.worker_list.table
+        old = row(table, "old-1")
+        assert old[1] == "alive"  # seen 5 s ago; its lease unknown, the status line's window
+        assert old[2:5] == ["-", "-", "-"]  # host, pid, uptime: not written
+        new = row(table, "new\x1b]0;pwned\x07")
+        assert new[0] == "new\\x1b]0;pwned\\x07"
+        assert new[2] == "h\\r\\nx"
+        assert new[3] == "-"
+        assert all(text.isprintable() for text in new)

@@ -39,6 +39,9 @@ WIDE, NARROW = 150, 70
 # Below this width the footer drops its "^p palette" corner, so every key, Quit and Help
 # included, fits at 80 columns; ctrl+p still opens the palette and `?` says so.
 FULL_FOOTER = 100
+# From this many columns the footer lists w and k too (with ^p palette, 119 cells); below, the
+# keys answer unlisted, so Quit and Help keep their place.
+SYSTEM_KEYS = 120
 # From this many rows the throughput strip takes two lines (twice the steps a bar); below, one.
 TALL = 40
 
@@ -57,13 +60,14 @@ class MainScreen(Screen[None]):
         Binding("g", "group", "Group", show=False),
         Binding("e", "export", "Export", show=False),
         Binding("t", "schedules", "Schedules"),
-        # In the footer from FULL_FOOTER columns up; below, the same keys answer unlisted
-        # (`?` and the palette list them), so the 80-column footer keeps Quit and Help.
+        # In the footer from SYSTEM_KEYS columns up; below, the same keys answer unlisted
+        # (`?` and the palette list them), so a narrower footer keeps Quit and Help.
         Binding("w", "workers", "Workers"),
         Binding("k", "kinds", "Kinds"),
         Binding("w", "workers_unlisted", "Workers", show=False),
         Binding("k", "kinds_unlisted", "Kinds", show=False),
-        Binding("escape", "clear_worker", "All workers"),
+        # The Running pane's subtitle says it while the panes are filtered by a worker.
+        Binding("escape", "clear_worker", "All workers", show=False),
     ]
 
     def __init__(self) -> None:
@@ -174,7 +178,7 @@ class MainScreen(Screen[None]):
         self.set_class(width < NARROW, "-narrow")
         self.set_class(height >= TALL, "-tall")
         if self.is_mounted:
-            self.refresh_bindings()  # w and k join the footer from FULL_FOOTER columns
+            self.refresh_bindings()  # w and k join the footer from SYSTEM_KEYS columns
         for footer in self.query(Footer):
             footer.show_command_palette = width >= FULL_FOOTER
             footer.compact = width < FULL_FOOTER
@@ -221,9 +225,9 @@ class MainScreen(Screen[None]):
         if action in WRITES and self.jobdeck.mode.read_only:
             return False
         if action in ("workers", "kinds"):
-            return self.app.size.width >= FULL_FOOTER
+            return self.app.size.width >= SYSTEM_KEYS
         if action in ("workers_unlisted", "kinds_unlisted"):
-            return self.app.size.width < FULL_FOOTER
+            return self.app.size.width < SYSTEM_KEYS
         if action == "clear_worker":
             return self.feed.worker is not None
         if action == "cancel_job" and self.current_pane().grouped:
@@ -458,7 +462,7 @@ class MainScreen(Screen[None]):
         """A pane's subtitle while the panes are filtered by a worker: the chip that says so."""
         name = cells.printable(self.feed.worker or "")
         if status is Status.RUNNING:
-            return f"worker {name}"
+            return f"worker {name} · esc: all"
         return f"worker {name}: running only"
 
     def filter_worker(self, name: str | None) -> None:

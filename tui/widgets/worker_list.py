@@ -9,13 +9,12 @@ monitor's job table keyed by worker name, so a tick repaints only the cells that
 
 from __future__ import annotations
 
-import math
-
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Vertical
 
 from jobdeck.core.system import WorkerState
+from jobdeck.tui.feed import WORKER_SEEN_WITHIN
 from jobdeck.tui.messages import WorkerChosen
 from jobdeck.tui.widgets import cells
 from jobdeck.tui.widgets.job_table import Cell, Column, JobTable, Row
@@ -39,23 +38,27 @@ GONE_STYLE = "red"
 ALIVE_STYLE = "green"
 
 
+def gone(worker: WorkerState, now: float) -> bool:
+    """Silent for two of its lease lengths; a row that does not say its lease (an older
+    jobdeck's) is judged by the window the status line counts live workers in."""
+    if worker.lease <= 0:
+        return now - worker.last_seen > WORKER_SEEN_WITHIN
+    return worker.gone(now)
+
+
 def ago(now: float, then: float) -> str:
-    if not math.isfinite(then):
-        return "?"
-    return f"{cells.span(now - then)}"
+    return "-" if then <= 0 else cells.span(now - then)
 
 
 def worker_cells(worker: WorkerState, now: float) -> tuple[Cell, ...]:
-    gone = worker.gone(now)
+    gone_ = gone(worker, now)
     kinds = ", ".join(cells.printable(kind) for kind in worker.kinds) or "any"
     return (
         Cell(cells.printable(worker.name)),
-        Cell("gone", GONE_STYLE) if gone else Cell("alive", ALIVE_STYLE),
+        Cell("gone", GONE_STYLE) if gone_ else Cell("alive", ALIVE_STYLE),
         Cell(cells.printable(worker.host) or "-"),
-        Cell(str(worker.pid), right=True),
-        Cell(
-            cells.span(worker.uptime(now)) if math.isfinite(worker.started_at) else "?", right=True
-        ),
+        Cell(str(worker.pid) if worker.pid > 0 else "-", right=True),
+        Cell(ago(now, worker.started_at), right=True),
         Cell(ago(now, worker.last_seen), right=True),
         Cell(f"{worker.running}/{worker.concurrency}", right=True),
         Cell(f"{worker.done_5m:,}", right=True),
@@ -67,7 +70,7 @@ def worker_cells(worker: WorkerState, now: float) -> tuple[Cell, ...]:
 
 def ordered(workers: list[WorkerState], now: float) -> list[WorkerState]:
     """Alive workers first, then gone ones, each by name."""
-    return sorted(workers, key=lambda w: (w.gone(now), w.name))
+    return sorted(workers, key=lambda w: (gone(w, now), w.name))
 
 
 class WorkerList(Vertical):
@@ -90,9 +93,9 @@ class WorkerList(Vertical):
 
     def show(self, workers: list[WorkerState], now: float) -> None:
         self.shown = ordered(workers, now)
-        gone = sum(w.gone(now) for w in workers)
-        alive = len(workers) - gone
-        title = f"Workers {alive}" + (f" · {gone} gone" if gone else "")
+        silent = sum(gone(w, now) for w in workers)
+        alive = len(workers) - silent
+        title = f"Workers {alive}" + (f" · {silent} gone" if silent else "")
         if self.border_title != title:  # a new title repaints the whole pane
             self.border_title = title
         rows: list[Row] = [(w.name, worker_cells(w, now)) for w in self.shown]
