@@ -11,6 +11,15 @@ Prints one JSON object:
   CPU time of the whole process (reads, our code and Textual's compositor; the median), with
   its wall time beside it; `app_idle_tick_ms` the same for a tick with no new events;
 - `tick_ms`: the feed's reads alone; `groups_ms`: the failure-groups read; `rss_mb`: peak RSS.
+
+The system views (Workers, Kinds, one kind's detail) read only while open, and the main tick reads
+the rollup for its throughput strip at most once a 10-second bucket (or every 2 s while jobs
+finish). Their costs, each measured interleaved with the tick without them, round by round:
+- `tick_strip_ms`: the feed's reads with the strip's rollup read on every tick (its worst case),
+  beside `tick_plain_ms`, the same ticks with the rollup read skipped;
+- `workers_ms`, `kinds_ms`, `kind_ms`: one read of each view;
+- `app_<view>_tick_ms`: with that view open, a main tick (every pane reloaded) plus the view's
+  tick and the repaint, in CPU time, beside `app_<view>_base_ms`, the main tick alone.
 """
 
 from __future__ import annotations
@@ -111,9 +120,78 @@ async def first_paint(db: str, out: dict[str, Any]) -> None:
                     await pilot.pause()
                 out[f"{name}_ms"] = statistics.median(cpu)
                 out[f"{name}_wall_ms"] = statistics.median(wall)
+            await views_open(app, pilot, out)
     finally:
         for engine in engines:
             await engine.store.close()
+
+
+async def views_open(app: Any, pilot: Any, out: dict[str, Any]) -> None:
+    """The app's tick with each system view open against the main tick alone, interleaved."""
+    from jobdeck.tui.screens.kind_detail import KindDetailScreen
+    from jobdeck.tui.screens.kinds import KindsScreen
+    from jobdeck.tui.screens.workers import WorkersScreen
+    from jobdeck.tui.system_feed import read_kinds
+
+    main: Any = app.screen
+    kinds = await read_kinds(app.engine)
+    busiest = max(kinds, key=lambda k: sum(k.counts.values())).kind if kinds else "none"
+    views = {
+        "workers": WorkersScreen,
+        "kinds": KindsScreen,
+        "kind": lambda: KindDetailScreen(busiest),
+    }
+    for name, make in views.items():
+        await app.push_screen(make())
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        view: Any = app.screen
+        base, both = [], []
+        for _ in range(TICKS):
+            for times, with_view in ((base, False), (both, True)):
+                began = time.process_time()
+                main.reload()
+                if with_view:
+                    view.refresh_data()
+                await app.workers.wait_for_complete()
+                await paint(app)
+                times.append((time.process_time() - began) * 1000)
+                await pilot.pause()
+        out[f"app_{name}_base_ms"] = statistics.median(base)
+        out[f"app_{name}_tick_ms"] = statistics.median(both)
+        app.pop_screen()
+        await pilot.pause()
+
+
+async def view_reads(engine: Engine, feed: Any, queries: Any, out: dict[str, Any]) -> None:
+    """The strip's rollup read and the views' reads, each beside the tick without it."""
+    from jobdeck.tui.system_feed import read_kind, read_kinds, read_workers
+    from jobdeck.tui.throughput import RollupClock
+
+    plain, strip = [], []
+    for _ in range(TICKS):
+        for times, forced in ((plain, False), (strip, True)):
+            feed.invalidate()
+            # A fresh clock makes the rollup read due; one read just now makes it not.
+            feed._rollup_clock = RollupClock(None if forced else engine.clock())
+            began = time.perf_counter()
+            await feed.poll(queries)
+            times.append((time.perf_counter() - began) * 1000)
+    out["tick_plain_ms"] = statistics.median(plain)
+    out["tick_strip_ms"] = statistics.median(strip)
+    kinds = await read_kinds(engine)
+    busiest = max(kinds, key=lambda k: sum(k.counts.values())).kind if kinds else "none"
+    for name, read in (
+        ("workers", lambda: read_workers(engine)),
+        ("kinds", lambda: read_kinds(engine)),
+        ("kind", lambda: read_kind(engine, busiest)),
+    ):
+        times = []
+        for _ in range(TICKS):
+            began = time.perf_counter()
+            await read()
+            times.append((time.perf_counter() - began) * 1000)
+        out[f"{name}_ms"] = statistics.median(times)
 
 
 async def reads(db: str, out: dict[str, Any]) -> None:
@@ -134,6 +212,7 @@ async def reads(db: str, out: dict[str, Any]) -> None:
             await feed.poll(queries)
             times.append((time.perf_counter() - began) * 1000)
         out["tick_ms"] = statistics.median(times)
+        await view_reads(engine, feed, queries, out)
         began = time.perf_counter()
         await store.failure_groups()
         out["groups_ms"] = (time.perf_counter() - began) * 1000

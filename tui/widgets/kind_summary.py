@@ -47,6 +47,10 @@ class KindSummary(Static):
         self._shown: tuple[KindStats | None, str] | None = None
 
     def show(self, stats: KindStats | None, window: str) -> None:
-        if self._shown != (stats, window):
-            self._shown = (stats, window)
-            self.update(summary_table(stats, window))
+        if self._shown == (stats, window):
+            return
+        # A tick moves the numbers, not the lines: laid out again only when there are more or
+        # fewer of them (the kind appears or goes), so a tick repaints this section alone.
+        known = self._shown is not None and (self._shown[0] is None) == (stats is None)
+        self._shown = (stats, window)
+        self.update(summary_table(stats, window), layout=not known)

@@ -48,7 +48,8 @@ class KindThroughput(Widget):
         self.border_title = "Throughput"
 
     def show(self, done: list[float], failed: list[float], title: str) -> None:
-        self.border_title = title
+        if self.border_title != title:  # a new title repaints the whole section
+            self.border_title = title
         if (done, failed) != (self.done, self.failed):
             self.done, self.failed = done, failed
             self.refresh()

@@ -68,11 +68,15 @@ class RunTimeHistogram(Static):
         self.border_title = "Run time"
 
     def show(self, histogram: Sequence[int], title: str) -> None:
-        self.border_title = title
+        if self.border_title != title:  # a new title repaints the whole section
+            self.border_title = title
         histogram = tuple(histogram)
         if histogram != self.histogram:
+            lines = len(histogram_text(self.histogram, 1).plain.splitlines())
             self.histogram = histogram
-            self.refresh(layout=True)
+            # Laid out again only when it has more or fewer lines than before.
+            same = lines == len(histogram_text(histogram, 1).plain.splitlines())
+            self.refresh(layout=not same)
 
     def render(self) -> Text:
         return histogram_text(self.histogram, self.size.width)
