@@ -28,8 +28,9 @@ SIZE = (120, 36)
 API, BATCH, EDGE = (worker.name for worker in WORKERS)
 
 
-async def system_db(path: Path) -> tuple[Clock, dict[str, str]]:
-    """Fill a fresh database at `path` with the system scene; returns its clock and picks."""
+async def system_db(path: Path | str) -> tuple[Clock, dict[str, str]]:
+    """Fill a fresh database at `path` (a file, or a PostgreSQL URL) with the system scene;
+    returns its clock and picks."""
     clock = Clock(START)
     store = await open_store(str(path))
     try:
@@ -40,7 +41,9 @@ async def system_db(path: Path) -> tuple[Clock, dict[str, str]]:
     return clock, picks
 
 
-def app_on(path: Path, clock: Clock, *, read_only: bool = False) -> JobdeckApp:
+def app_on(
+    path: Path | str, clock: Clock, *, read_only: bool = False, export_dir: Path | None = None
+) -> JobdeckApp:
     async def factory() -> Engine:
         store = await open_store(str(path), read_only=read_only)
         return Engine(store, system_registry(clock), clock=clock, ids=Ids())
@@ -51,7 +54,7 @@ def app_on(path: Path, clock: Clock, *, read_only: bool = False) -> JobdeckApp:
         allow_faults=True,
         read_only=read_only,
         tick=None,
-        export_dir=path.parent,
+        export_dir=export_dir or Path(path).parent,
     )
 
 
@@ -416,3 +419,32 @@ async def test_a_worker_row_an_older_or_newer_jobdeck_wrote_shows_without_a_cras
         assert new[2] == "h\\r\\nx"
         assert new[3] == "-"
         assert all(text.isprintable() for text in new)
+
+
+async def view_rows(app: JobdeckApp) -> dict[str, list[list[str]]]:
+    """Every row of the Workers and Kinds views, as text."""
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        await pilot.press("w")
+        await settle(pilot)
+        workers = app.screen
+        assert isinstance(workers, WorkersScreen)
+        table = workers.worker_list.table
+        out = {"workers": [row(table, key) for key in table.keys]}
+        await pilot.press("k")
+        await settle(pilot)
+        kinds = app.screen
+        assert isinstance(kinds, KindsScreen)
+        table = kinds.kind_list.table
+        out["kinds"] = [row(table, key) for key in table.keys]
+    return out
+
+
+async def test_the_views_read_the_same_on_postgresql(pg_url: str, tmp_path: Path) -> None:
+    path = tmp_path / "system.db"
+    lite_clock, _ = await system_db(path)
+    pg_clock, _ = await system_db(pg_url)
+    on_sqlite = await view_rows(app_on(path, lite_clock))
+    on_postgres = await view_rows(app_on(pg_url, pg_clock, export_dir=tmp_path))
+    assert len(on_sqlite["workers"]) == 3 and len(on_sqlite["kinds"]) == 3
+    assert on_postgres == on_sqlite
