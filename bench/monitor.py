@@ -35,6 +35,7 @@ import os  # noqa: E402
 import resource  # noqa: E402
 import statistics  # noqa: E402
 import sys  # noqa: E402
+from collections.abc import Callable  # noqa: E402
 from typing import Any  # noqa: E402
 
 from jobdeck.core.contract import Status  # noqa: E402
@@ -136,7 +137,7 @@ async def views_open(app: Any, pilot: Any, out: dict[str, Any]) -> None:
     main: Any = app.screen
     kinds = await read_kinds(app.engine)
     busiest = max(kinds, key=lambda k: sum(k.counts.values())).kind if kinds else "none"
-    views = {
+    views: dict[str, Callable[[], Any]] = {
         "workers": WorkersScreen,
         "kinds": KindsScreen,
         "kind": lambda: KindDetailScreen(busiest),
@@ -146,7 +147,8 @@ async def views_open(app: Any, pilot: Any, out: dict[str, Any]) -> None:
         await app.workers.wait_for_complete()
         await pilot.pause()
         view: Any = app.screen
-        base, both = [], []
+        base: list[float] = []
+        both: list[float] = []
         for _ in range(TICKS):
             for times, with_view in ((base, False), (both, True)):
                 began = time.process_time()
@@ -168,7 +170,8 @@ async def view_reads(engine: Engine, feed: Any, queries: Any, out: dict[str, Any
     from jobdeck.tui.system_feed import read_kind, read_kinds, read_workers
     from jobdeck.tui.throughput import RollupClock
 
-    plain, strip = [], []
+    plain: list[float] = []
+    strip: list[float] = []
     for _ in range(TICKS):
         for times, forced in ((plain, False), (strip, True)):
             feed.invalidate()
