@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from monitor_scenario import Clock, Ids, open_engine
@@ -81,3 +82,39 @@ async def test_a_tick_far_behind_skips_the_events_and_reads_every_pane(
     snapshot = await feed.poll(QUERIES)
     assert set(snapshot.pages) == set(PANE_ORDER)
     assert feed.cursor == await engine.store.last_cursor()
+
+
+async def test_filtered_by_a_worker_only_its_running_jobs_are_read(engine: Engine) -> None:
+    from monitor_scenario import RUNNING_SLEEP
+
+    snapshot = await Feed(engine, worker="worker-a").poll(QUERIES)
+    assert [job.id for job in snapshot.pages[Status.RUNNING]] == [RUNNING_SLEEP]
+    assert snapshot.worker_running == 1
+    assert all(snapshot.pages[s] == [] for s in (Status.QUEUED, Status.DONE, Status.FAILED))
+    other = await Feed(engine, worker="worker-b").poll(QUERIES)
+    assert other.pages[Status.RUNNING] == [] and other.worker_running == 0
+
+
+async def test_the_strip_samples_the_queue_depth_and_reads_the_rollup_once_a_bucket(
+    engine: Engine, scene: tuple[Path, Clock, Ids], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = scene[1]
+    reads: list[float] = []
+    throughput = engine.throughput
+
+    async def counted(**kw: Any) -> tuple[list[float], list[float]]:
+        reads.append(clock())
+        return await throughput(**kw)
+
+    monkeypatch.setattr(engine, "throughput", counted)
+    feed = Feed(engine)
+    first = await feed.poll(QUERIES)
+    assert first.throughput is not None and first.throughput.queued_now == 2
+    assert sum(first.throughput.done) > 0  # the scene's jobs finished within 5 minutes
+    await feed.poll(QUERIES)
+    assert len(reads) == 1  # same bucket, nothing finished
+    clock.advance(10)
+    await engine.submit("demo.echo", {"n": 77})
+    later = await feed.poll(QUERIES)
+    assert len(reads) == 2
+    assert later.throughput is not None and later.throughput.queued[-2:] == [2.0, 3.0]
