@@ -587,6 +587,20 @@ WHERE width IN ({BUCKET_SECONDS!r}, {MINUTE!r}) AND start > $1 - {MINUTE!r}
   AND start + width > $1 AND ($2::text IS NULL OR kind = $2)
 ORDER BY start, width, kind, outcome, code
 """
+_SPAN_SUMS: Final = f"""
+WITH edges AS (SELECT lo, lead(lo) OVER (ORDER BY lo) AS hi FROM unnest($1::float8[]) AS lo)
+SELECT e.hi - e.lo, e.lo, {{kind}}, r.outcome, r.code, {_SUMS.replace("sum(", "sum(r.")}
+FROM rollup AS r JOIN edges AS e ON r.start + r.width > e.lo AND r.start + r.width <= e.hi
+WHERE r.width IN ({BUCKET_SECONDS!r}, {MINUTE!r}) AND r.start > $2 - {MINUTE!r}
+  AND r.start <= $3 AND ($4::text IS NULL OR r.kind = $4)
+GROUP BY e.lo, e.hi, {{group}}r.outcome, r.code
+ORDER BY e.lo, {{group}}r.outcome, r.code
+"""
+# The rows of the buckets that end in each span between consecutive edges ($1, ascending; $2
+# and $3 its first and last), summed per key: one row per span and key (Store.rollup_sums).
+SUM_ROLLUP_PER_KIND: Final = _SPAN_SUMS.format(kind="r.kind", group="r.kind, ")
+# The same summed across kinds (kind '').
+SUM_ROLLUP: Final = _SPAN_SUMS.format(kind="''", group="")
 # Every row, the ALL_TIME ones too (of kind $1, when not NULL).
 SELECT_ROLLUP_ALL: Final = f"""
 SELECT {_ROLLUP_COLUMNS} FROM rollup WHERE $1::text IS NULL OR kind = $1

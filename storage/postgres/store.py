@@ -319,6 +319,16 @@ class PostgresStore:
             rows = await self._read(lambda conn: conn.fetch(q.SELECT_ROLLUP_ALL, kind))
         return [rollup_from_row(tuple(row)) for row in rows]
 
+    async def rollup_sums(
+        self, edges: Sequence[float], kind: str | None = None, *, per_kind: bool = True
+    ) -> list[RollupRow]:
+        if len(edges) < 2:
+            return []
+        sql = q.SUM_ROLLUP_PER_KIND if per_kind else q.SUM_ROLLUP
+        spans = sorted(edges)
+        rows = await self._read(lambda conn: conn.fetch(sql, spans, spans[0], spans[-1], kind))
+        return [rollup_from_row(tuple(row)) for row in rows]
+
     async def kind_counts(self) -> dict[str, dict[Status, int]]:
         rows = await self._read(lambda conn: conn.fetch(q.SELECT_KIND_COUNTS))
         return kind_counts_from(tuple(row) for row in rows)

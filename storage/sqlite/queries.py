@@ -515,6 +515,22 @@ WHERE width IN ({BUCKET_SECONDS!r}, {MINUTE!r}) AND start > :since - {MINUTE!r}
   AND start + width > :since AND (:kind IS NULL OR kind = :kind)
 ORDER BY start, width, kind, outcome, code
 """
+_SPAN_SUMS: Final = f"""
+WITH edges AS (SELECT value AS lo, lead(value) OVER (ORDER BY value) AS hi
+               FROM json_each(:edges))
+SELECT e.hi - e.lo, e.lo, {{kind}}, r.outcome, r.code, {_SUMS.replace("sum(", "sum(r.")}
+FROM rollup AS r JOIN edges AS e ON r.start + r.width > e.lo AND r.start + r.width <= e.hi
+WHERE r.width IN ({BUCKET_SECONDS!r}, {MINUTE!r}) AND r.start > :lowest - {MINUTE!r}
+  AND r.start <= :highest AND (:kind IS NULL OR r.kind = :kind)
+GROUP BY e.lo, {{group}}r.outcome, r.code
+ORDER BY e.lo, {{group}}r.outcome, r.code
+"""
+# The rows of the buckets that end in each span between consecutive :edges (a JSON array,
+# ascending; :lowest and :highest its first and last), summed per key: one row per span and key
+# (Store.rollup_sums). The sums run in SQLite: a day of minutes for ten kinds is 60,000 rows.
+SUM_ROLLUP_PER_KIND: Final = _SPAN_SUMS.format(kind="r.kind", group="r.kind, ")
+# The same summed across kinds (kind '').
+SUM_ROLLUP: Final = _SPAN_SUMS.format(kind="''", group="")
 # Every row, the ALL_TIME ones too (of :kind, when not NULL).
 SELECT_ROLLUP_ALL: Final = f"""
 SELECT {_ROLLUP_COLUMNS} FROM rollup WHERE :kind IS NULL OR kind = :kind
