@@ -324,3 +324,28 @@ async def test_sums_in_the_database_give_the_same_stats_as_every_bucket(store: S
         assert await engine.kind_stats(since=since) == expected
     assert await engine.throughput() == throughput(rows, now=now)
     assert await engine.throughput(kind="sms") == throughput(rows, now=now, kind="sms")
+
+
+async def test_schema_9_fills_kind_counts_and_keeps_old_worker_rows(tmp_path: Path) -> None:
+    import sqlite3
+
+    from tests.storage.test_sqlite_open import at_schema, insert_job
+
+    path = str(tmp_path / "old.db")
+    with sqlite3.connect(path) as conn:
+        at_schema(conn, 8)
+        for n, status in enumerate(["queued", "queued", "done", "failed"]):
+            insert_job(conn, f"J{n}", status, f"key{n}")
+        conn.execute("INSERT INTO workers (name, last_seen) VALUES ('old', ?)", (T0,))
+    s = await open_store(path)
+    try:
+        assert await s.kind_counts() == {
+            "k": {Status.QUEUED: 2, Status.RUNNING: 0, Status.DONE: 1, Status.FAILED: 1}
+        }
+        assert await s.oldest_queued() == {"k": 0.0}
+        (old,) = await s.workers(T0)
+        assert (old.name, old.lease, old.kinds, old.running) == ("old", 0.0, (), 0)
+        assert await s.workers_alive(T0 + 5, 15.0) == 1  # no lease stored: the caller's window
+        assert await s.workers_alive(T0 + 20, 15.0) == 0
+    finally:
+        await s.close()
