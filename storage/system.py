@@ -35,7 +35,6 @@ from jobdeck.core.system import (
 from jobdeck.storage.rows import encode_json
 
 RollupKey = tuple[float, str, str, str]  # bucket start, kind, outcome, code
-HISTOGRAM_COLUMNS = ", ".join(f"h{i}" for i in range(HISTOGRAM_SIZE))
 
 
 # One counted move of one job, worked out before the transaction: the rollup key it adds to

@@ -301,6 +301,8 @@ class PostgresStore:
         return bool(status == "UPDATE 1")
 
     async def fold_rollup(self, now: float) -> bool:
+        if self.read_only:
+            raise read_only_error(self._target)
         fine, coarse = fold_cutoffs(now)
         before = now - WORKER_FORGET_AFTER
         if not await self._read(lambda conn: conn.fetchval(q.NEEDS_FOLD, fine, coarse, before)):

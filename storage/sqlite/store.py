@@ -277,6 +277,8 @@ class SqliteStore:
         return changed == 1
 
     async def fold_rollup(self, now: float) -> bool:
+        if self.read_only:
+            await self._write(lambda conn: None)  # refuses, in the one sentence every write has
         if not await self._run(partial(tx.needs_fold, now=now)):
             return False
         return await self._write(partial(tx.fold, now=now))

@@ -349,3 +349,13 @@ async def test_schema_9_fills_kind_counts_and_keeps_old_worker_rows(tmp_path: Pa
         assert await s.workers_alive(T0 + 20, 15.0) == 0
     finally:
         await s.close()
+
+
+def test_the_queries_repeat_the_rollup_constants_of_core_system() -> None:
+    from jobdeck.core import system
+    from jobdeck.storage import columns
+
+    assert columns.ROLLUP_FINE == system.BUCKET_SECONDS
+    assert columns.ROLLUP_MINUTE == columns.ROLLUP_MINUTE_INT == system.MINUTE
+    assert columns.ROLLUP_ALL_TIME == system.ALL_TIME
+    assert len(columns.HISTOGRAM_COLUMN_NAMES) == system.HISTOGRAM_SIZE
