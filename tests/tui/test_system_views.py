@@ -236,14 +236,12 @@ async def test_the_strip_takes_two_lines_on_a_tall_terminal(
 
 
 class Calls:
-    """Counts the store's system reads."""
+    """Counts the engine's system reads."""
 
     def __init__(self, engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
         self.n: dict[str, int] = {}
-        for name in ("workers", "rollup", "kind_counts", "oldest_queued"):
-            monkeypatch.setattr(
-                engine.store, name, self.counting(name, getattr(engine.store, name))
-            )
+        for name in ("workers", "kind_stats", "throughput"):
+            monkeypatch.setattr(engine, name, self.counting(name, getattr(engine, name)))
 
     def counting(
         self, name: str, read: Callable[..., Awaitable[Any]]
@@ -273,15 +271,15 @@ async def test_closed_views_read_nothing_and_the_strip_reads_the_rollup_once_a_b
         clock.advance(10)  # the next bucket: the strip moves
         main.refresh_data()
         await settle(pilot)
-        assert calls.n == {"rollup": 1}
+        assert calls.n == {"throughput": 1}
         await pilot.press("k")
         await settle(pilot)
-        assert calls.n == {"rollup": 2, "kind_counts": 1, "oldest_queued": 1}
+        assert calls.n == {"throughput": 1, "kind_stats": 1}
         await pilot.press("escape")
         await settle(pilot)
         main.refresh_data()
         await settle(pilot)
-        assert calls.n == {"rollup": 2, "kind_counts": 1, "oldest_queued": 1}
+        assert calls.n == {"throughput": 1, "kind_stats": 1}
         await pilot.press("w")
         await settle(pilot)
         assert calls.n["workers"] == 1
