@@ -20,6 +20,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from jobdeck.core import tracing
 from jobdeck.core.contract import (
     Attempt,
     Deny,
@@ -205,13 +206,15 @@ class Intake:
         run_at: datetime | float | None = None,
         delay: timedelta | float | None = None,
         priority: int | None = None,
+        trace_context: str | None = None,
     ) -> Job:
         """Build the job a submit would store: queued, or failed with the first gate's reason.
 
         Pure apart from the clock and id source. With `run_at` or `delay` the job stays queued
         until then (see `schedule.run_after`); `priority` (default: the kind's) orders it
-        among ready jobs. Raises NotFound for an unknown kind and InvalidInput for a payload
-        that is not a JSON object within the limits, a bad time or a bad priority.
+        among ready jobs; `trace_context` is the submit span's traceparent (`core.tracing`).
+        Raises NotFound for an unknown kind and InvalidInput for a payload that is not a JSON
+        object within the limits, a bad time or a bad priority.
         """
         spec = self.registry.get(kind)
         body, canonical = _checked(payload)
@@ -236,6 +239,7 @@ class Intake:
                 updated_at=now,
                 run_after=due,
                 priority=level,
+                trace_context=trace_context,
             )
         except ValidationError as err:  # e.g. a key that is not a string: JSON keys are text
             first = err.errors()[0]
@@ -255,6 +259,7 @@ class Intake:
         run_at: datetime | float | None = None,
         delay: timedelta | float | None = None,
         priority: int | None = None,
+        trace_context: str | None = None,
     ) -> list[Job]:
         """`prepare` each payload; one bad payload raises InvalidInput naming its position."""
         items = list(payloads)
@@ -274,6 +279,7 @@ class Intake:
                         run_at=run_at,
                         delay=delay,
                         priority=priority,
+                        trace_context=trace_context,
                     )
                 )
             except InvalidInput as err:
@@ -359,16 +365,20 @@ class Engine(Intake, Control):
 
         One bad payload raises InvalidInput (naming its position) and stores nothing.
         """
-        prepared = self.prepare_many(
-            kind,
-            payloads,
-            key=key,
-            max_attempts=max_attempts,
-            run_at=run_at,
-            delay=delay,
-            priority=priority,
-        )
-        return await self._store_new(prepared)
+        with tracing.submit_span(kind) as span:
+            prepared = self.prepare_many(
+                kind,
+                payloads,
+                key=key,
+                max_attempts=max_attempts,
+                run_at=run_at,
+                delay=delay,
+                priority=priority,
+                trace_context=span.traceparent,
+            )
+            stored = await self._store_new(prepared)
+            span.stored(stored)
+            return stored
 
     async def _store_new(self, prepared: Sequence[Job]) -> list[Job]:
         if not prepared:
