@@ -23,6 +23,7 @@ from jobdeck.core.contract import (
     Step,
 )
 from jobdeck.core.limits import KindLimits, LimitState
+from jobdeck.core.system import RollupRow, WorkerInfo, WorkerState
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,6 +203,45 @@ class Store(Protocol):
 
     async def forget_worker(self, worker: str) -> None: ...
 
+    # -- the system ----------------------------------------------------------------------------
+    async def register_worker(self, info: WorkerInfo, now: float) -> None:
+        """Record a starting worker (host, pid, version, lease, concurrency, kinds), seen at
+        `now`; a row of the same name is replaced whole."""
+        ...
+
+    async def beat_worker(self, worker: str, now: float, done_5m: int, failed_5m: int) -> bool:
+        """A registered worker's heartbeat: seen at `now`, with the jobs it finished and failed
+        in its last 5 minutes. False when it has no row (dropped after an hour of silence, or
+        never registered): it should register again."""
+        ...
+
+    async def fold_rollup(self, now: float) -> bool:
+        """Fold rollup buckets past their age into coarser ones (10 s into minutes after 15
+        minutes, minutes into ALL_TIME after a day; totals never change) and drop the rows of
+        workers silent for over an hour. A read and nothing more when there is nothing to do;
+        whether it wrote."""
+        ...
+
+    async def workers(self, now: float) -> list[WorkerState]:
+        """Registered workers heard from within the hour, by name, each with `running` = its
+        jobs running under its lease now."""
+        ...
+
+    async def rollup(self, since: float, kind: str | None = None) -> list[RollupRow]:
+        """Rollup rows (of `kind`, when given) whose bucket ends after `since`, oldest first;
+        the ALL_TIME rows only when `since` <= 0 (then every row)."""
+        ...
+
+    async def kind_counts(self) -> dict[str, dict[Status, int]]:
+        """Jobs per kind and status (every status present), kinds by name, without scanning
+        the jobs table; a kind with no job left is left out."""
+        ...
+
+    async def oldest_queued(self) -> dict[str, float]:
+        """Per kind with queued jobs: when its longest-waiting queued job became ready (its
+        `run_after`: a job scheduled for later is not waiting yet), one index probe a kind."""
+        ...
+
     # -- limits --------------------------------------------------------------------------------
     async def declare_limits(self, worker: str, limits: Sequence[KindLimits], now: float) -> None:
         """Record what `worker` declares for each kind it runs, in one transaction: a kind with a
@@ -264,7 +304,10 @@ class Store(Protocol):
         """Armed faults with attempts left."""
         ...
 
-    async def workers_alive(self, now: float, within: float) -> int: ...
+    async def workers_alive(self, now: float, within: float) -> int:
+        """Registered workers not gone at `now` (heard from within two of their lease
+        lengths; `within` seconds for a row that does not say its lease)."""
+        ...
 
     # -- durable steps ---------------------------------------------------------------------------
     async def steps(self, job_id: str) -> list[Step]:

@@ -17,13 +17,19 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from jobdeck.core.contract import Status
+from jobdeck.core.contract import Category, Job, Reason, Status
+from jobdeck.core.contract import Outcome as AttemptOutcome
 
 BUCKET_SECONDS = 10.0
 FINE_FOR = 15 * 60.0  # 10-second buckets are kept this long, then folded into minutes
 MINUTE = 60.0
 KEEP_FOR = 24 * 3600.0  # minute buckets are kept this long, then folded into ALL_TIME
-ALL_TIME = 0.0  # the bucket start of the row that holds everything older than KEEP_FOR
+ALL_TIME = 0.0  # the bucket start (and width) of the row that holds everything older than KEEP_FOR
+# A fine bucket is BUCKET_SECONDS wide, a folded one MINUTE; the ALL_TIME row is 0 wide, so it
+# ends before any `since` a reader passes except one <= 0.
+WIDTHS = (BUCKET_SECONDS, MINUTE)
+WORKER_FORGET_AFTER = 3600.0  # a worker row silent this long is dropped
+RECENT = 300.0  # what a worker's done_5m/failed_5m count
 
 # Upper bounds (seconds) of the run-time histogram's buckets; one more bucket holds the rest.
 RUN_TIME_BOUNDS: tuple[float, ...] = (
@@ -56,9 +62,44 @@ class Outcome(StrEnum):
     CANCELLED = "cancelled"  # an operator's cancel, queued or running
 
 
+def ended_as(
+    before: Status | None,
+    after: Job,
+    attempt: AttemptOutcome | None,
+    reason: Reason | None,
+) -> tuple[Outcome, str] | None:
+    """How the rollup counts a job moving from `before` (None: it is new) to `after`, with the
+    reason code it counts under; None for a move it does not count (a claim, a new queued job, a
+    worker handing an attempt back at shutdown)."""
+    code = "" if reason is None else reason.code
+    if before is None:
+        return (Outcome.DENIED, code) if after.status is Status.FAILED else None
+    if before is Status.QUEUED:
+        return (Outcome.CANCELLED, code) if after.status is Status.FAILED else None
+    if before is not Status.RUNNING:
+        return None
+    if after.status is Status.DONE:
+        return Outcome.DONE, ""
+    if after.status is Status.FAILED:
+        cancelled = reason is not None and reason.category is Category.CANCELLED
+        return (Outcome.CANCELLED if cancelled else Outcome.FAILED), code
+    if after.status is Status.QUEUED and attempt is not AttemptOutcome.RELEASED:
+        return Outcome.RETRIED, code
+    return None
+
+
 def bucket_of(at: float) -> float:
     """The start of the 10-second bucket that `at` falls in."""
     return math.floor(at / BUCKET_SECONDS) * BUCKET_SECONDS
+
+
+def fold_cutoffs(now: float) -> tuple[float, float]:
+    """When folding at `now`: 10-second buckets that start before the first value go into their
+    minute (whole minutes only, so a minute is never half fine, half folded), and minute buckets
+    that start before the second go into the ALL_TIME row."""
+    fine = math.floor((now - FINE_FOR) / MINUTE) * MINUTE
+    coarse = math.floor((now - KEEP_FOR) / MINUTE) * MINUTE
+    return fine, coarse
 
 
 def histogram_slot(run_time: float) -> int:
@@ -110,6 +151,48 @@ class WorkerState:
 
     def uptime(self, now: float) -> float:
         return max(0.0, now - self.started_at)
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerInfo:
+    """What a worker registers when it starts (`Store.register_worker`)."""
+
+    name: str
+    host: str
+    pid: int
+    version: str
+    started_at: float
+    lease: float
+    concurrency: int
+    kinds: tuple[str, ...]
+
+
+class RecentCounts:
+    """Jobs a worker finished and failed in the last `RECENT` seconds, counted in memory in a
+    ring of 10-second slots, so its heartbeat reports them without a write per job."""
+
+    def __init__(self, span: float = RECENT) -> None:
+        self._slots = int(span / BUCKET_SECONDS)
+        self._ring: dict[int, list[int]] = {}
+
+    def add(self, at: float, *, failed: bool) -> None:
+        slot = int(at // BUCKET_SECONDS)
+        counts = self._ring.setdefault(slot, [0, 0])
+        counts[1 if failed else 0] += 1
+        if len(self._ring) > self._slots + 1:
+            self._forget(slot)
+
+    def totals(self, now: float) -> tuple[int, int]:
+        """(done, failed) in the slots that overlap the last `span` seconds before `now`."""
+        newest = int(now // BUCKET_SECONDS)
+        self._forget(newest)
+        done = sum(c[0] for s, c in self._ring.items() if s <= newest)
+        failed = sum(c[1] for s, c in self._ring.items() if s <= newest)
+        return done, failed
+
+    def _forget(self, newest: int) -> None:
+        for slot in [s for s in self._ring if s <= newest - self._slots]:
+            del self._ring[slot]
 
 
 @dataclass(frozen=True, slots=True)

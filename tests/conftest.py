@@ -43,7 +43,7 @@ SET lock_timeout = '2s';
 TRUNCATE jobdeck.jobs, jobdeck.attempts, jobdeck.events, jobdeck.faults, jobdeck.workers,
          jobdeck.steps, jobdeck.schedules, jobdeck.schedule_runs, jobdeck.prunes, jobdeck.leases,
          jobdeck.paused_kinds, jobdeck.cancels, jobdeck.actions,
-         jobdeck.kind_limits, jobdeck.rate_spent
+         jobdeck.kind_limits, jobdeck.rate_spent, jobdeck.kind_counts, jobdeck.rollup
          RESTART IDENTITY;
 UPDATE jobdeck.counts SET n = 0;
 UPDATE jobdeck.schema_version SET version = {version:d};

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Final
 
+from jobdeck.core.system import ALL_TIME, BUCKET_SECONDS, HISTOGRAM_SIZE, MINUTE
 from jobdeck.storage.columns import (
     ATTEMPT_COLUMNS,
     EVENT_COLUMNS,
@@ -19,6 +20,7 @@ from jobdeck.storage.columns import (
     SCHEDULE_COLUMNS,
     STEP_COLUMNS,
 )
+from jobdeck.storage.system import HISTOGRAM_COLUMNS
 
 SCHEMA: Final = "jobdeck"
 # The channel a write that queues jobs notifies; idle workers LISTEN on it.
@@ -60,11 +62,24 @@ INSERT INTO jobdeck.schema_version (version) VALUES ({version:d});
 
 # -- the events lock ---------------------------------------------------------------------------
 
-# Append events (one array per column, in array order) and adjust counts by status deltas, under
-# a transaction-level advisory lock taken before the first event gets its cursor and held to
-# commit: cursors then become visible in order (see schema/0001_initial.sql). Everything a
-# transaction does after it touches only events and counts, so waiting for it never closes a
-# cycle with a job-row lock. (Both parts join `locked`, so neither writes before it is held.)
+_ROLLUP_COLUMNS: Final = f"width, start, kind, outcome, code, n, run_time, {HISTOGRAM_COLUMNS}"
+_ROLLUP_KEY: Final = "width, start, kind, outcome, code"
+_ROLLUP_TYPES: Final = ("float8", "text", "text", "text", "bigint", "float8") + (
+    ("bigint",) * HISTOGRAM_SIZE
+)
+_ROLLUP_ARRAYS: Final = ", ".join(f"${13 + i}::{t}[]" for i, t in enumerate(_ROLLUP_TYPES))
+_ADDS: Final = ", ".join(
+    f"{c} = rollup.{c} + excluded.{c}" for c in ("n", "run_time", *HISTOGRAM_COLUMNS.split(", "))
+)
+_SUMS: Final = ", ".join(f"sum({c})" for c in ("n", "run_time", *HISTOGRAM_COLUMNS.split(", ")))
+# Append events (one array per column, in array order), adjust counts by status deltas
+# ($8, $9), kind_counts by (kind, status) deltas ($10..$12) and add to the rollup's 10-second
+# buckets ($13..: start, kind, outcome, code, n, run time, the histogram's counts; one row per
+# key, see jobdeck.storage.system), under a transaction-level advisory lock taken before the
+# first event gets its cursor and held to commit: cursors then become visible in order (see
+# schema/0001_initial.sql). Everything a transaction does after it touches only events, counts
+# and the rollup, so waiting for it never closes a cycle with a job-row lock. (Every part joins
+# `locked`, so none writes before it is held.)
 APPEND_EVENTS: Final = f"""
 WITH locked AS MATERIALIZED (
     SELECT pg_advisory_xact_lock({EVENTS_LOCK})
@@ -77,10 +92,20 @@ WITH locked AS MATERIALIZED (
          AS e(job_id, from_status, to_status, attempt, reason_code, at, step, n)
     ORDER BY e.n
     RETURNING 1
+), counted AS (
+    UPDATE counts SET n = counts.n + d.delta
+    FROM locked, unnest($8::text[], $9::bigint[]) AS d(status, delta)
+    WHERE counts.status = d.status
+), kinds AS (
+    INSERT INTO kind_counts (kind, status, n)
+    SELECT k.kind, k.status, k.delta
+    FROM locked, unnest($10::text[], $11::text[], $12::bigint[]) AS k(kind, status, delta)
+    ON CONFLICT (kind, status) DO UPDATE SET n = kind_counts.n + excluded.n
 )
-UPDATE counts SET n = counts.n + d.delta
-FROM locked, unnest($8::text[], $9::bigint[]) AS d(status, delta)
-WHERE counts.status = d.status
+INSERT INTO rollup ({_ROLLUP_COLUMNS})
+SELECT {BUCKET_SECONDS!r}, r.*
+FROM locked, unnest({_ROLLUP_ARRAYS}) AS r
+ON CONFLICT ({_ROLLUP_KEY}) DO UPDATE SET {_ADDS}
 """
 # Wake the workers listening (delivered when the transaction commits).
 NOTIFY_QUEUED: Final = f"NOTIFY {CHANNEL}"
@@ -355,7 +380,12 @@ SELECT_LAST_CURSOR: Final = "SELECT coalesce(max(cursor), 0) FROM events"
 # Armed faults with attempts left.
 SELECT_ARMED_FAULTS: Final = f"SELECT {FAULT_COLUMNS} FROM faults WHERE remaining > 0 ORDER BY id"
 # Workers seen at or after a time.
-COUNT_WORKERS_SEEN: Final = "SELECT count(*) FROM workers WHERE last_seen >= $1"
+# Workers not gone at $1: seen within two of their lease lengths (the gone rule of
+# jobdeck.core.system.WorkerState), or within $2 seconds for a row that does not say its lease.
+COUNT_WORKERS_SEEN: Final = """
+SELECT count(*) FROM workers
+WHERE last_seen >= $1 - CASE WHEN lease > 0 THEN 2 * lease ELSE $2 END
+"""
 
 # -- durable steps -----------------------------------------------------------------------------
 
@@ -462,7 +492,7 @@ SELECT_JOB_EVENTS: Final = f"SELECT {EVENT_COLUMNS} FROM events WHERE job_id = $
 # Of the jobs in $1, those still finished before their status's cutoff ($2 done, $3 failed),
 # locked until the prune commits.
 SELECT_STILL_PRUNABLE: Final = """
-SELECT id, status FROM jobs
+SELECT id, status, kind FROM jobs
 WHERE id = ANY($1::text[])
   AND ((status = 'done' AND updated_at < $2) OR (status = 'failed' AND updated_at < $3))
 ORDER BY id
@@ -546,3 +576,85 @@ LIMIT $3
 """
 # Delete the cancel requests of pruned jobs.
 DELETE_JOB_CANCELS: Final = "DELETE FROM cancels WHERE job_id = ANY($1::text[])"
+
+# -- the system: workers, kind counts, the rollup ----------------------------------------------
+
+# Rows of the buckets that end after $1 (of kind $2, when not NULL), through the key: fine and
+# minute buckets start at most a minute before they end.
+SELECT_ROLLUP: Final = f"""
+SELECT {_ROLLUP_COLUMNS} FROM rollup
+WHERE width IN ({BUCKET_SECONDS!r}, {MINUTE!r}) AND start > $1 - {MINUTE!r}
+  AND start + width > $1 AND ($2::text IS NULL OR kind = $2)
+ORDER BY start, width, kind, outcome, code
+"""
+# Every row, the ALL_TIME ones too (of kind $1, when not NULL).
+SELECT_ROLLUP_ALL: Final = f"""
+SELECT {_ROLLUP_COLUMNS} FROM rollup WHERE $1::text IS NULL OR kind = $1
+ORDER BY start, width, kind, outcome, code
+"""
+# Whether anything is old enough to fold ($1 fine cutoff, $2 minute cutoff) or a worker has been
+# silent since before $3 (probes of keys; the common answer is no).
+NEEDS_FOLD: Final = f"""
+SELECT EXISTS (SELECT 1 FROM rollup WHERE width = {BUCKET_SECONDS!r} AND start < $1)
+    OR EXISTS (SELECT 1 FROM rollup WHERE width = {MINUTE!r} AND start < $2)
+    OR EXISTS (SELECT 1 FROM workers WHERE last_seen < $3)
+"""
+# Folding takes the events lock: no writer adds to the rollup meanwhile, and two folds never
+# both read the same buckets.
+LOCK_EVENTS: Final = f"SELECT pg_advisory_xact_lock({EVENTS_LOCK})"
+# Fold the 10-second buckets that start before $1 into their minutes, then drop them.
+FOLD_FINE: Final = f"""
+INSERT INTO rollup ({_ROLLUP_COLUMNS})
+SELECT {MINUTE!r}, floor(start / {MINUTE!r}) * {MINUTE!r} AS minute, kind, outcome, code,
+       {_SUMS}
+FROM rollup WHERE width = {BUCKET_SECONDS!r} AND start < $1
+GROUP BY minute, kind, outcome, code
+ON CONFLICT ({_ROLLUP_KEY}) DO UPDATE SET {_ADDS}
+"""
+DROP_FINE: Final = f"DELETE FROM rollup WHERE width = {BUCKET_SECONDS!r} AND start < $1"
+# Fold the minute buckets that start before $1 into the ALL_TIME row of their key, then drop
+# them: totals never shrink.
+FOLD_MINUTES: Final = f"""
+INSERT INTO rollup ({_ROLLUP_COLUMNS})
+SELECT {ALL_TIME!r}, {ALL_TIME!r}, kind, outcome, code, {_SUMS}
+FROM rollup WHERE width = {MINUTE!r} AND start < $1
+GROUP BY kind, outcome, code
+ON CONFLICT ({_ROLLUP_KEY}) DO UPDATE SET {_ADDS}
+"""
+DROP_MINUTES: Final = f"DELETE FROM rollup WHERE width = {MINUTE!r} AND start < $1"
+# Jobs per kind and status.
+SELECT_KIND_COUNTS: Final = "SELECT kind, status, n FROM kind_counts ORDER BY kind, status"
+# Per kind with queued jobs: when its longest-waiting queued job became ready (one probe each).
+SELECT_OLDEST_QUEUED: Final = """
+SELECT k.kind, (SELECT min(run_after) FROM jobs WHERE status = 'queued' AND kind = k.kind)
+FROM kind_counts AS k
+WHERE k.status = 'queued' AND k.n > 0
+ORDER BY k.kind
+"""
+# Register a worker as it starts (a name seen before is replaced whole). Values: name, now,
+# host, pid, version, started_at, lease, concurrency, kinds (JSON).
+REGISTER_WORKER: Final = """
+INSERT INTO workers (name, last_seen, host, pid, version, started_at, lease, concurrency, kinds,
+                     done_5m, failed_5m)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::json, 0, 0)
+ON CONFLICT (name) DO UPDATE SET
+    last_seen = excluded.last_seen, host = excluded.host, pid = excluded.pid,
+    version = excluded.version, started_at = excluded.started_at, lease = excluded.lease,
+    concurrency = excluded.concurrency, kinds = excluded.kinds, done_5m = 0, failed_5m = 0
+"""
+# A registered worker's heartbeat. Values: name, now, done in 5 minutes, failed in 5 minutes.
+BEAT_WORKER: Final = """
+UPDATE workers SET last_seen = $2, done_5m = $3, failed_5m = $4 WHERE name = $1
+"""
+# Registered workers heard from at or after $1, by name, each with its running jobs.
+SELECT_WORKERS: Final = """
+SELECT w.name, w.host, w.pid, w.version, w.started_at, w.last_seen, w.lease, w.concurrency,
+       w.kinds::text, w.done_5m, w.failed_5m, coalesce(r.n, 0)
+FROM workers AS w
+LEFT JOIN (SELECT lease_owner, count(*) AS n FROM jobs WHERE status = 'running'
+           GROUP BY lease_owner) AS r ON r.lease_owner = w.name
+WHERE w.last_seen >= $1
+ORDER BY w.name
+"""
+# Drop the rows of workers silent since before $1.
+FORGET_SILENT_WORKERS: Final = "DELETE FROM workers WHERE last_seen < $1"

@@ -42,6 +42,13 @@ from jobdeck.core.store import (
     ScheduleState,
     Store,
 )
+from jobdeck.core.system import (
+    WORKER_FORGET_AFTER,
+    RollupRow,
+    WorkerInfo,
+    WorkerState,
+    fold_cutoffs,
+)
 from jobdeck.storage import checks, lookup
 from jobdeck.storage.limits import limit_state_from_row
 from jobdeck.storage.postgres import queries as q
@@ -66,6 +73,12 @@ from jobdeck.storage.rows import (
     schedule_from_row,
 )
 from jobdeck.storage.sqlite.steps import step_from_row
+from jobdeck.storage.system import (
+    kind_counts_from,
+    rollup_from_row,
+    worker_from_row,
+    worker_values,
+)
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -273,6 +286,47 @@ class PostgresStore:
     async def forget_worker(self, worker: str) -> None:
         await self._write(lambda conn: conn.execute(q.DELETE_WORKER, worker))
 
+    # -- the system ----------------------------------------------------------------------------
+    async def register_worker(self, info: WorkerInfo, now: float) -> None:
+        v = worker_values(info, now)
+        args = (v["name"], now, v["host"], v["pid"], v["version"], v["started_at"], v["lease"])
+        await self._write(
+            lambda conn: conn.execute(q.REGISTER_WORKER, *args, v["concurrency"], v["kinds"])
+        )
+
+    async def beat_worker(self, worker: str, now: float, done_5m: int, failed_5m: int) -> bool:
+        status = await self._write(
+            lambda conn: conn.execute(q.BEAT_WORKER, worker, now, done_5m, failed_5m)
+        )
+        return bool(status == "UPDATE 1")
+
+    async def fold_rollup(self, now: float) -> bool:
+        fine, coarse = fold_cutoffs(now)
+        before = now - WORKER_FORGET_AFTER
+        if not await self._read(lambda conn: conn.fetchval(q.NEEDS_FOLD, fine, coarse, before)):
+            return False
+        return await self._write(lambda conn: tx.fold(conn, now))
+
+    async def workers(self, now: float) -> list[WorkerState]:
+        since = now - WORKER_FORGET_AFTER
+        rows = await self._read(lambda conn: conn.fetch(q.SELECT_WORKERS, since))
+        return [worker_from_row(tuple(row)[:11], int(row[11])) for row in rows]
+
+    async def rollup(self, since: float, kind: str | None = None) -> list[RollupRow]:
+        if since > 0:
+            rows = await self._read(lambda conn: conn.fetch(q.SELECT_ROLLUP, since, kind))
+        else:
+            rows = await self._read(lambda conn: conn.fetch(q.SELECT_ROLLUP_ALL, kind))
+        return [rollup_from_row(tuple(row)) for row in rows]
+
+    async def kind_counts(self) -> dict[str, dict[Status, int]]:
+        rows = await self._read(lambda conn: conn.fetch(q.SELECT_KIND_COUNTS))
+        return kind_counts_from(tuple(row) for row in rows)
+
+    async def oldest_queued(self) -> dict[str, float]:
+        rows = await self._read(lambda conn: conn.fetch(q.SELECT_OLDEST_QUEUED))
+        return {str(row[0]): float(row[1]) for row in rows if row[1] is not None}
+
     # -- limits --------------------------------------------------------------------------------
     async def declare_limits(self, worker: str, limits: Sequence[KindLimits], now: float) -> None:
         if limits:
@@ -359,8 +413,7 @@ class PostgresStore:
         return [fault_from_row(tuple(row)) for row in rows]
 
     async def workers_alive(self, now: float, within: float) -> int:
-        since = now - within
-        return int(await self._read(lambda conn: conn.fetchval(q.COUNT_WORKERS_SEEN, since)))
+        return int(await self._read(lambda conn: conn.fetchval(q.COUNT_WORKERS_SEEN, now, within)))
 
     # -- durable steps ---------------------------------------------------------------------------
     async def steps(self, job_id: str) -> list[Step]:

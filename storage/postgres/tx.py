@@ -23,6 +23,7 @@ from jobdeck.core.contract import (
 from jobdeck.core.errors import NotFound, StorageError
 from jobdeck.core.limits import KindLimits, pick
 from jobdeck.core.store import Action, CancelRequest, Change, Claimed, ScheduleState
+from jobdeck.core.system import HISTOGRAM_SIZE, WORKER_FORGET_AFTER, fold_cutoffs
 from jobdeck.storage import checks, limits
 from jobdeck.storage.limits import limit_state_from_row
 from jobdeck.storage.postgres import queries as q
@@ -36,6 +37,7 @@ from jobdeck.storage.rows import (
     job_row,
     schedule_from_row,
 )
+from jobdeck.storage.system import Tally, created, ended
 
 EventRow = tuple[str, str | None, str, int, str | None, float, str | None]
 
@@ -53,12 +55,19 @@ def _json(value: Any) -> str | None:
     return None if value is None else encode_json(value)
 
 
-async def append(conn: Connection, events: Sequence[EventRow], deltas: Mapping[str, int]) -> None:
-    """Append events and keep `counts` exact, under the events lock."""
-    changed = [(status, delta) for status, delta in sorted(deltas.items()) if delta]
-    if not events and not changed:
+async def append(conn: Connection, events: Sequence[EventRow], tally: Tally) -> None:
+    """Append events, keep `counts` and `kind_counts` exact and add to the rollup, under the
+    events lock, in one statement."""
+    changed = list(tally.statuses().items())
+    if not events and not changed and not tally.rows:
         return
-    await conn.execute(q.APPEND_EVENTS, *_columns(events, 7), *_columns(changed, 2))
+    await conn.execute(
+        q.APPEND_EVENTS,
+        *_columns(events, 7),
+        *_columns(changed, 2),
+        *_columns(tally.kind_rows(), 3),
+        *_columns(tally.rollup_rows(), 6 + HISTOGRAM_SIZE),
+    )
 
 
 async def _holders(conn: Connection, keys: Iterable[str]) -> dict[str, Job]:
@@ -104,7 +113,11 @@ async def insert(conn: Connection, jobs: Sequence[Job]) -> list[Job]:
         )
         for job in new
     ]
-    await append(conn, events, Counter(job.status.value for job in new))
+    tally = Tally()
+    for job in new:
+        tally.move(job.kind, None, job.status.value)
+        tally.end(created(job))
+    await append(conn, events, tally)
     if any(job.status is Status.QUEUED for job in new):
         await conn.execute(q.NOTIFY_QUEUED)
     return stored
@@ -116,11 +129,11 @@ class Written:
     every row lock the parts take: see the module's note on lock order)."""
 
     events: list[EventRow] = field(default_factory=list)
-    deltas: Counter[str] = field(default_factory=Counter)
+    tally: Tally = field(default_factory=Tally)
     queued: bool = False  # whether a job went back to the queue (idle workers are told)
 
     async def append(self, conn: Connection) -> None:
-        await append(conn, self.events, self.deltas)
+        await append(conn, self.events, self.tally)
         if self.queued:
             await conn.execute(q.NOTIFY_QUEUED)
 
@@ -169,7 +182,8 @@ async def claim_rows(
     armed = bool(rows[0][-1])
     jobs = sorted((job_from_row(tuple(row)) for row in rows), key=claim_order)
     written.events += [(job.id, "queued", "running", job.attempt, None, now, None) for job in jobs]
-    written.deltas.update({"queued": -len(jobs), "running": len(jobs)})
+    for job in jobs:
+        written.tally.move(job.kind, "queued", "running")
     faults: list[Fault | None] = [None] * len(jobs)
     if armed:
         for i, job in enumerate(jobs):
@@ -275,8 +289,8 @@ async def apply_rows(conn: Connection, written: Written, changes: Sequence[Chang
         if not ok:
             continue
         before, after = change.before, change.after
-        written.deltas[before.status.value] -= 1
-        written.deltas[after.status.value] += 1
+        written.tally.move(after.kind, before.status.value, after.status.value)
+        written.tally.end(ended(change))
         reason = change.reason if change.reason is not None else after.reason
         code = None if reason is None else reason.code
         written.events.append(
@@ -371,7 +385,7 @@ async def record_compensation(
     )
     if status is not CompensationStatus.PENDING:
         code = "compensated" if status is CompensationStatus.DONE else "compensation_failed"
-        await append(conn, [(job.id, "running", "running", job.attempt, code, at, name)], {})
+        await append(conn, [(job.id, "running", "running", job.attempt, code, at, name)], Tally())
     return True
 
 
@@ -444,7 +458,10 @@ async def prune(
     await conn.execute(q.DELETE_JOB_CANCELS, ids)
     jobs = _deleted(await conn.execute(q.DELETE_JOBS, ids))
     await conn.execute(q.INSERT_PRUNE, now, jobs, min(ids), max(ids))
-    await append(conn, [], {status: -n for status, n in Counter(r[1] for r in doomed).items()})
+    tally = Tally()
+    for (status, kind), n in Counter((r[1], r[2]) for r in doomed).items():
+        tally.move(kind, status, None, n)
+    await append(conn, [], tally)
     return jobs, attempts, steps, events
 
 
@@ -499,3 +516,19 @@ async def pause_kind(
             await conn.execute(q.NOTIFY_QUEUED)  # its queued jobs are claimable again
     await record_action(conn, action)
     return bool(status.rsplit(" ", 1)[-1] == "1")
+
+
+# -- the system --------------------------------------------------------------------------------
+
+
+async def fold(conn: Connection, now: float) -> bool:
+    """Fold old rollup buckets into coarser ones and drop the rows of workers silent for over
+    an hour, under the events lock; whether anything changed."""
+    fine, coarse = fold_cutoffs(now)
+    await conn.execute(q.LOCK_EVENTS)
+    dropped = _deleted(await conn.execute(q.FORGET_SILENT_WORKERS, now - WORKER_FORGET_AFTER))
+    await conn.execute(q.FOLD_FINE, fine)
+    folded = _deleted(await conn.execute(q.DROP_FINE, fine))
+    await conn.execute(q.FOLD_MINUTES, coarse)
+    folded += _deleted(await conn.execute(q.DROP_MINUTES, coarse))
+    return bool(dropped or folded)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Final
 
+from jobdeck.core.system import ALL_TIME, BUCKET_SECONDS, HISTOGRAM_SIZE, MINUTE
 from jobdeck.storage.columns import (
     ATTEMPT_COLUMNS,
     EVENT_COLUMNS,
@@ -20,6 +21,7 @@ from jobdeck.storage.columns import (
     SCHEDULE_COLUMNS,
     STEP_COLUMNS,
 )
+from jobdeck.storage.system import HISTOGRAM_COLUMNS
 
 # -- opening -----------------------------------------------------------------------------------
 
@@ -306,8 +308,12 @@ SELECT_EVENTS: Final = (
 SELECT_LAST_CURSOR: Final = "SELECT coalesce(max(cursor), 0) FROM events"
 # Armed faults with attempts left.
 SELECT_ARMED_FAULTS: Final = f"SELECT {FAULT_COLUMNS} FROM faults WHERE remaining > 0 ORDER BY id"
-# Workers seen at or after a time.
-COUNT_WORKERS_SEEN: Final = "SELECT count(*) FROM workers WHERE last_seen >= ?"
+# Workers not gone at :now: seen within two of their lease lengths (the gone rule of
+# jobdeck.core.system.WorkerState), or within :within for a row that does not say its lease.
+COUNT_WORKERS_SEEN: Final = """
+SELECT count(*) FROM workers
+WHERE last_seen >= :now - CASE WHEN lease > 0 THEN 2 * lease ELSE :within END
+"""
 
 # -- periodic schedules ------------------------------------------------------------------------
 
@@ -399,7 +405,7 @@ SELECT_JOB_EVENTS: Final = (
 )
 # Of the jobs in :ids (a JSON array), those still finished before their status's cutoff.
 SELECT_STILL_PRUNABLE: Final = """
-SELECT id, status FROM jobs
+SELECT id, status, kind FROM jobs
 WHERE id IN (SELECT value FROM json_each(:ids))
   AND ((status = 'done' AND updated_at < :done_before)
        OR (status = 'failed' AND updated_at < :failed_before))
@@ -478,3 +484,105 @@ LIMIT :limit
 """
 # Delete the cancel requests of pruned jobs (a JSON array).
 DELETE_JOB_CANCELS: Final = _DELETE_OF_JOBS.format(table="cancels")
+
+# -- the system: workers, kind counts, the rollup ----------------------------------------------
+
+_ADDS: Final = ", ".join(
+    f"{c} = {c} + excluded.{c}" for c in ("n", "run_time", *HISTOGRAM_COLUMNS.split(", "))
+)
+_SUMS: Final = ", ".join(f"sum({c})" for c in ("n", "run_time", *HISTOGRAM_COLUMNS.split(", ")))
+_ROLLUP_COLUMNS: Final = f"width, start, kind, outcome, code, n, run_time, {HISTOGRAM_COLUMNS}"
+_ROLLUP_KEY: Final = "width, start, kind, outcome, code"
+
+# Adjust the jobs of one kind and status by a delta, beside ADD_TO_COUNT. Values: kind, status,
+# delta.
+ADD_TO_KIND_COUNT: Final = """
+INSERT INTO kind_counts (kind, status, n) VALUES (?, ?, ?)
+ON CONFLICT (kind, status) DO UPDATE SET n = n + excluded.n
+"""
+# Add one transaction's sum for one key to its 10-second bucket. Values: start, kind, outcome,
+# code, n, run time, then the histogram's counts.
+ADD_TO_ROLLUP: Final = f"""
+INSERT INTO rollup ({_ROLLUP_COLUMNS})
+VALUES ({BUCKET_SECONDS!r}, {", ".join("?" * (6 + HISTOGRAM_SIZE))})
+ON CONFLICT ({_ROLLUP_KEY}) DO UPDATE SET {_ADDS}
+"""
+# Rows of the buckets that end after :since (of :kind, when not NULL), through the key: fine and
+# minute buckets start at most a minute before they end.
+SELECT_ROLLUP: Final = f"""
+SELECT {_ROLLUP_COLUMNS} FROM rollup
+WHERE width IN ({BUCKET_SECONDS!r}, {MINUTE!r}) AND start > :since - {MINUTE!r}
+  AND start + width > :since AND (:kind IS NULL OR kind = :kind)
+ORDER BY start, width, kind, outcome, code
+"""
+# Every row, the ALL_TIME ones too (of :kind, when not NULL).
+SELECT_ROLLUP_ALL: Final = f"""
+SELECT {_ROLLUP_COLUMNS} FROM rollup WHERE :kind IS NULL OR kind = :kind
+ORDER BY start, width, kind, outcome, code
+"""
+# Whether anything is old enough to fold (two probes of the key; the common answer is no).
+ANY_TO_FOLD: Final = f"""
+SELECT EXISTS (SELECT 1 FROM rollup WHERE width = {BUCKET_SECONDS!r} AND start < :fine)
+    OR EXISTS (SELECT 1 FROM rollup WHERE width = {MINUTE!r} AND start < :coarse)
+"""
+# Fold the 10-second buckets that start before :fine into their minutes, then drop them.
+FOLD_FINE: Final = f"""
+INSERT INTO rollup ({_ROLLUP_COLUMNS})
+SELECT {MINUTE!r}, (CAST(start AS INTEGER) / {int(MINUTE)}) * {MINUTE!r} AS minute, kind, outcome,
+       code, {_SUMS}
+FROM rollup WHERE width = {BUCKET_SECONDS!r} AND start < :fine
+GROUP BY minute, kind, outcome, code
+ON CONFLICT ({_ROLLUP_KEY}) DO UPDATE SET {_ADDS}
+"""
+DROP_FINE: Final = f"DELETE FROM rollup WHERE width = {BUCKET_SECONDS!r} AND start < :fine"
+# Fold the minute buckets that start before :coarse into the ALL_TIME row of their key, then
+# drop them: totals never shrink.
+FOLD_MINUTES: Final = f"""
+INSERT INTO rollup ({_ROLLUP_COLUMNS})
+SELECT {ALL_TIME!r}, {ALL_TIME!r}, kind, outcome, code, {_SUMS}
+FROM rollup WHERE width = {MINUTE!r} AND start < :coarse
+GROUP BY kind, outcome, code
+ON CONFLICT ({_ROLLUP_KEY}) DO UPDATE SET {_ADDS}
+"""
+DROP_MINUTES: Final = f"DELETE FROM rollup WHERE width = {MINUTE!r} AND start < :coarse"
+# Jobs per kind and status.
+SELECT_KIND_COUNTS: Final = "SELECT kind, status, n FROM kind_counts ORDER BY kind, status"
+# Per kind with queued jobs: when its longest-waiting queued job became ready (one probe each).
+SELECT_OLDEST_QUEUED: Final = """
+SELECT k.kind, (SELECT min(run_after) FROM jobs INDEXED BY jobs_kind_queued
+                WHERE status = 'queued' AND kind = k.kind)
+FROM kind_counts AS k
+WHERE k.status = 'queued' AND k.n > 0
+ORDER BY k.kind
+"""
+_WORKER_COLUMNS: Final = (
+    "name, host, pid, version, started_at, last_seen, lease, concurrency, kinds, done_5m, failed_5m"
+)
+# Register a worker as it starts (a name seen before is replaced whole).
+REGISTER_WORKER: Final = """
+INSERT INTO workers (name, last_seen, host, pid, version, started_at, lease, concurrency, kinds,
+                     done_5m, failed_5m)
+VALUES (:name, :now, :host, :pid, :version, :started_at, :lease, :concurrency, :kinds, 0, 0)
+ON CONFLICT (name) DO UPDATE SET
+    last_seen = excluded.last_seen, host = excluded.host, pid = excluded.pid,
+    version = excluded.version, started_at = excluded.started_at, lease = excluded.lease,
+    concurrency = excluded.concurrency, kinds = excluded.kinds, done_5m = 0, failed_5m = 0
+"""
+# A registered worker's heartbeat: seen at :now, with what it finished in its last 5 minutes.
+BEAT_WORKER: Final = """
+UPDATE workers SET last_seen = :now, done_5m = :done, failed_5m = :failed WHERE name = :name
+"""
+# Registered workers heard from at or after :since, by name.
+SELECT_WORKERS: Final = (
+    f"SELECT {_WORKER_COLUMNS} FROM workers WHERE last_seen >= :since ORDER BY name"
+)
+# Running jobs per lease owner (few rows: one per busy worker slot, through `jobs_lease`).
+RUNNING_BY_OWNER: Final = """
+SELECT lease_owner, count(*) FROM jobs INDEXED BY jobs_lease
+WHERE status = 'running' AND lease_expires_at IS NOT NULL
+GROUP BY lease_owner
+"""
+# Drop the rows of workers silent since before :before.
+FORGET_SILENT_WORKERS: Final = "DELETE FROM workers WHERE last_seen < :before"
+# Whether any worker has been silent since before :before.
+ANY_SILENT_WORKER: Final = "SELECT EXISTS (SELECT 1 FROM workers WHERE last_seen < :before)"

@@ -41,6 +41,7 @@ from jobdeck.core.store import (
     ScheduleState,
     Store,
 )
+from jobdeck.core.system import RollupRow, WorkerInfo, WorkerState
 from jobdeck.storage import checks, lookup
 from jobdeck.storage.limits import limit_state_from_row
 from jobdeck.storage.rows import (
@@ -69,6 +70,12 @@ from jobdeck.storage.sqlite.errors import (
 )
 from jobdeck.storage.sqlite.files import check_path, create_file
 from jobdeck.storage.sqlite.group_commit import GroupCommit
+from jobdeck.storage.system import (
+    kind_counts_from,
+    rollup_from_row,
+    worker_from_row,
+    worker_values,
+)
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -251,6 +258,39 @@ class SqliteStore:
     async def forget_worker(self, worker: str) -> None:
         await self._write(lambda conn: conn.execute(q.DELETE_WORKER, (worker,)))
 
+    # -- the system ----------------------------------------------------------------------------
+    async def register_worker(self, info: WorkerInfo, now: float) -> None:
+        values = worker_values(info, now)
+        await self._write(lambda conn: conn.execute(q.REGISTER_WORKER, values))
+
+    async def beat_worker(self, worker: str, now: float, done_5m: int, failed_5m: int) -> bool:
+        values = {"name": worker, "now": now, "done": done_5m, "failed": failed_5m}
+        changed = await self._write(lambda conn: conn.execute(q.BEAT_WORKER, values).rowcount)
+        return changed == 1
+
+    async def fold_rollup(self, now: float) -> bool:
+        if not await self._run(partial(tx.needs_fold, now=now)):
+            return False
+        return await self._write(partial(tx.fold, now=now))
+
+    async def workers(self, now: float) -> list[WorkerState]:
+        rows = await self._run(partial(tx.workers, now=now))
+        return [worker_from_row(row, running) for row, running in rows]
+
+    async def rollup(self, since: float, kind: str | None = None) -> list[RollupRow]:
+        sql = q.SELECT_ROLLUP if since > 0 else q.SELECT_ROLLUP_ALL
+        params = {"since": since, "kind": kind}
+        rows = await self._run(lambda conn: conn.execute(sql, params).fetchall())
+        return [rollup_from_row(row) for row in rows]
+
+    async def kind_counts(self) -> dict[str, dict[Status, int]]:
+        rows = await self._run(lambda conn: conn.execute(q.SELECT_KIND_COUNTS).fetchall())
+        return kind_counts_from(rows)
+
+    async def oldest_queued(self) -> dict[str, float]:
+        rows = await self._run(lambda conn: conn.execute(q.SELECT_OLDEST_QUEUED).fetchall())
+        return {str(kind): float(at) for kind, at in rows if at is not None}
+
     # -- limits --------------------------------------------------------------------------------
     async def declare_limits(self, worker: str, limits: Sequence[KindLimits], now: float) -> None:
         if limits:
@@ -334,8 +374,8 @@ class SqliteStore:
         return [fault_from_row(row) for row in rows]
 
     async def workers_alive(self, now: float, within: float) -> int:
-        since = now - within
-        row = await self._run(lambda conn: conn.execute(q.COUNT_WORKERS_SEEN, (since,)).fetchone())
+        params = {"now": now, "within": within}
+        row = await self._run(lambda conn: conn.execute(q.COUNT_WORKERS_SEEN, params).fetchone())
         return int(row[0])
 
     # -- durable steps ---------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from jobdeck.core.contract import Fault, Job, Status
 from jobdeck.core.errors import NotFound, StorageError
 from jobdeck.core.limits import KindLimits, pick
 from jobdeck.core.store import Action, CancelRequest, Change
+from jobdeck.core.system import WORKER_FORGET_AFTER, fold_cutoffs
 from jobdeck.storage import checks, limits
 from jobdeck.storage.limits import limit_state_from_row
 from jobdeck.storage.rows import (
@@ -29,6 +30,7 @@ from jobdeck.storage.rows import (
 )
 from jobdeck.storage.sqlite import queries as q
 from jobdeck.storage.sqlite.errors import is_busy
+from jobdeck.storage.system import Ended, Tally, created, ended
 
 T = TypeVar("T")
 MIN_PAUSE, MAX_PAUSE = 0.00005, 0.001  # seconds between tries for a held write lock
@@ -108,7 +110,11 @@ def insert(conn: sqlite3.Connection, *, jobs: Sequence[Job]) -> list[Job | Row]:
         raise StorageError(
             "a job's idempotency key was taken during its own insert; nothing was stored."
         )
-    count(conn, Counter(job.status.value for job in new))
+    tally = Tally()
+    for job in new:
+        tally.move(job.kind, None, job.status.value)
+        tally.end(created(job))
+    count(conn, tally)
     return stored
 
 
@@ -124,7 +130,10 @@ def _insert_fresh(conn: sqlite3.Connection, jobs: Sequence[Job]) -> bool:
         conn.execute(q.RELEASE_FRESH)
         return False
     conn.executemany(q.INSERT_NEW_EVENT, [(job.id, job.created_at) for job in jobs])
-    count(conn, {"queued": len(jobs)})
+    tally = Tally()
+    for kind, n in Counter(job.kind for job in jobs).items():
+        tally.move(kind, None, "queued", n)
+    count(conn, tally)
     conn.execute(q.RELEASE_FRESH)
     return True
 
@@ -136,6 +145,7 @@ def _insert_one(conn: sqlite3.Connection, job: Job) -> bool:
         return False
     conn.execute(q.INSERT_NEW_EVENT, (job.id, job.created_at))
     conn.execute(q.ADD_TO_COUNT, (1, "queued"))
+    conn.execute(q.ADD_TO_KIND_COUNT, (job.kind, "queued", 1))
     return True
 
 
@@ -170,7 +180,10 @@ def claim(
     conn.executemany(
         q.INSERT_EVENT, [(row[0], "queued", "running", row[4], None, now) for row in rows]
     )
-    count(conn, {"queued": -len(rows), "running": len(rows)})
+    tally = Tally()
+    for kind, n in Counter(row[1] for row in rows).items():
+        tally.move(kind, "queued", "running", n)
+    count(conn, tally)
     faults: list[Row | None] = [None] * len(rows)
     if conn.execute(q.ANY_FAULT_ARMED).fetchone()[0]:
         for i, row in enumerate(rows):
@@ -257,6 +270,8 @@ class Planned(NamedTuple):
     values: Row  # rows.change_row
     event: Row  # job id, the status it was, the status it becomes, ...
     close: Row | None  # the attempt it ends, if any
+    kind: str
+    ended: Ended | None  # what the rollup counts, if anything
 
 
 _APPLY_SQL = {Status.FAILED: q.APPLY_FAILURE, Status.QUEUED: q.APPLY_REQUEUE}
@@ -280,6 +295,8 @@ def plan(changes: Sequence[Change]) -> list[Planned]:
                 change_row(change),
                 (after.id, before.status.value, after.status.value, before.attempt, code, at),
                 close,
+                after.kind,
+                ended(change),
             )
         )
     return planned
@@ -288,7 +305,7 @@ def plan(changes: Sequence[Change]) -> list[Planned]:
 def apply(conn: sqlite3.Connection, *, planned: Sequence[Planned]) -> list[bool]:
     """Compare-and-set each change; an applied one appends its event and closes its attempt."""
     applied: list[bool] = []
-    moved: Counter[str] = Counter()
+    tally = Tally()
     events: list[Row] = []
     closes: list[Row] = []
     for change in planned:
@@ -297,8 +314,8 @@ def apply(conn: sqlite3.Connection, *, planned: Sequence[Planned]) -> list[bool]
         if not won:
             continue
         _, was, becomes, *_ = change.event
-        moved[was] -= 1
-        moved[becomes] += 1
+        tally.move(change.kind, was, becomes)
+        tally.end(change.ended)
         events.append(change.event)
         if change.close is not None:
             closes.append(change.close)
@@ -306,16 +323,22 @@ def apply(conn: sqlite3.Connection, *, planned: Sequence[Planned]) -> list[bool]
         conn.executemany(q.INSERT_EVENT, events)
     if closes:
         conn.executemany(q.CLOSE_ATTEMPT, closes)
-    count(conn, moved)
+    count(conn, tally)
     return applied
 
 
-def count(conn: sqlite3.Connection, deltas: Mapping[str, int]) -> None:
-    """Keep `counts` exact: every write that adds jobs or moves them between statuses calls this
-    in its own transaction."""
-    changed = [(delta, status) for status, delta in deltas.items() if delta]
+def count(conn: sqlite3.Connection, tally: Tally) -> None:
+    """Keep `counts` and `kind_counts` exact and add to the rollup: every write that adds jobs,
+    deletes them or moves them between statuses calls this in its own transaction, once, with
+    its moves summed (one statement per distinct key)."""
+    changed = [(delta, status) for status, delta in tally.statuses().items()]
     if changed:
         conn.executemany(q.ADD_TO_COUNT, changed)
+    kinds = tally.kind_rows()
+    if kinds:
+        conn.executemany(q.ADD_TO_KIND_COUNT, kinds)
+    if tally.rows:
+        conn.executemany(q.ADD_TO_ROLLUP, tally.rollup_rows())
 
 
 def arm_fault(conn: sqlite3.Connection, *, fault: Fault) -> Row:
@@ -431,7 +454,7 @@ def prune(
     doomed = conn.execute(q.SELECT_STILL_PRUNABLE, params).fetchall()
     if not doomed:
         return 0, 0, 0, 0
-    ids = {"ids": encode_json([job_id for job_id, _ in doomed])}
+    ids = {"ids": encode_json([job_id for job_id, *_ in doomed])}
     attempts = conn.execute(q.DELETE_JOB_ATTEMPTS, ids).rowcount
     steps = conn.execute(q.DELETE_JOB_STEPS, ids).rowcount
     events = conn.execute(q.DELETE_JOB_EVENTS, ids).rowcount
@@ -439,8 +462,11 @@ def prune(
     conn.execute(q.DELETE_JOB_SCHEDULE_RUNS, ids)
     conn.execute(q.DELETE_JOB_CANCELS, ids)
     jobs = conn.execute(q.DELETE_JOBS, ids).rowcount
-    count(conn, {status: -n for status, n in Counter(s for _, s in doomed).items()})
-    names = sorted(job_id for job_id, _ in doomed)
+    tally = Tally()
+    for (kind, status), n in Counter((k, s) for _, s, k in doomed).items():
+        tally.move(kind, status, None, n)
+    count(conn, tally)
+    names = sorted(job_id for job_id, *_ in doomed)
     conn.execute(q.INSERT_PRUNE, (now, jobs, names[0], names[-1]))
     return jobs, attempts, steps, events
 
@@ -496,3 +522,36 @@ def pause_kind(
         changed = conn.execute(q.RESUME_KIND, (kind,)).rowcount
     record_action(conn, action)
     return changed == 1
+
+
+# -- the system --------------------------------------------------------------------------------
+
+
+def fold(conn: sqlite3.Connection, *, now: float) -> bool:
+    """Fold old rollup buckets into coarser ones and drop the rows of workers silent for over
+    an hour; whether anything changed."""
+    fine, coarse = fold_cutoffs(now)
+    changed = conn.execute(q.FORGET_SILENT_WORKERS, {"before": now - WORKER_FORGET_AFTER}).rowcount
+    if not conn.execute(q.ANY_TO_FOLD, {"fine": fine, "coarse": coarse}).fetchone()[0]:
+        return changed > 0
+    conn.execute(q.FOLD_FINE, {"fine": fine})
+    conn.execute(q.DROP_FINE, {"fine": fine})
+    conn.execute(q.FOLD_MINUTES, {"coarse": coarse})
+    conn.execute(q.DROP_MINUTES, {"coarse": coarse})
+    return True
+
+
+def needs_fold(conn: sqlite3.Connection, *, now: float) -> bool:
+    """Whether `fold` has anything to do (a read: most rounds it has not)."""
+    fine, coarse = fold_cutoffs(now)
+    if conn.execute(q.ANY_TO_FOLD, {"fine": fine, "coarse": coarse}).fetchone()[0]:
+        return True
+    row = conn.execute(q.ANY_SILENT_WORKER, {"before": now - WORKER_FORGET_AFTER}).fetchone()
+    return bool(row[0])
+
+
+def workers(conn: sqlite3.Connection, *, now: float) -> list[tuple[Row, int]]:
+    """Registered workers heard from within the hour, each with its running jobs."""
+    running = dict(conn.execute(q.RUNNING_BY_OWNER).fetchall())
+    rows = conn.execute(q.SELECT_WORKERS, {"since": now - WORKER_FORGET_AFTER}).fetchall()
+    return [(row, int(running.get(row[0], 0))) for row in rows]

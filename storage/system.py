@@ -1,0 +1,205 @@
+"""The rows of the system tables (workers, kind_counts, rollup) as both backends write and read
+them.
+
+What both backends add to `kind_counts` and `rollup` in a write's own transaction: the moves
+of one transaction are summed here, in Python, so each distinct key costs one upsert however
+many jobs it counts (a worker's batch of 64 finished jobs of one kind is one rollup row).
+
+A rollup row's values, as both backends bind them: bucket start, kind, outcome, reason code, n,
+run time sum, then the histogram's HISTOGRAM_SIZE counts (one integer column each: adding two
+rows is plain arithmetic in the upsert, with no decoding of a packed value, and a row holds
+mostly zeros, which SQLite stores in no bytes at all).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from jobdeck.core.contract import Job, Status
+from jobdeck.core.store import Change
+from jobdeck.core.system import (
+    HISTOGRAM_SIZE,
+    Outcome,
+    RollupRow,
+    WorkerInfo,
+    WorkerState,
+    bucket_of,
+    ended_as,
+    histogram_slot,
+)
+from jobdeck.storage.rows import encode_json
+
+RollupKey = tuple[float, str, str, str]  # bucket start, kind, outcome, code
+HISTOGRAM_COLUMNS = ", ".join(f"h{i}" for i in range(HISTOGRAM_SIZE))
+
+
+@dataclass(frozen=True, slots=True)
+class Ended:
+    """One counted move of one job, worked out before the transaction: which rollup key it adds
+    to and how long its attempt ran (None: it never ran)."""
+
+    key: RollupKey
+    run_time: float | None
+
+
+def ended(change: Change) -> Ended | None:
+    """The rollup's part of a change, or None when the rollup does not count it."""
+    before, after = change.before, change.after
+    reason = change.reason if change.reason is not None else after.reason
+    counted = ended_as(before.status, after, change.outcome, reason)
+    if counted is None:
+        return None
+    outcome, code = counted
+    run_time = None
+    if before.status is Status.RUNNING:
+        # The claim set updated_at to the attempt's start, and nothing else moves it while the
+        # job runs: the attempt ran from there to this change.
+        run_time = max(0.0, after.updated_at - before.updated_at)
+    return Ended((bucket_of(after.updated_at), after.kind, outcome.value, code), run_time)
+
+
+def created(job: Job) -> Ended | None:
+    """The rollup's part of storing a new job: a denied one counts, a queued one does not."""
+    counted = ended_as(None, job, None, job.reason)
+    if counted is None:
+        return None
+    outcome, code = counted
+    return Ended((bucket_of(job.updated_at), job.kind, outcome.value, code), None)
+
+
+@dataclass
+class Tally:
+    """The moves of one transaction: jobs per (kind, status) gained or lost, and rollup rows."""
+
+    kinds: Counter[tuple[str, str]] = field(default_factory=Counter)
+    rows: dict[RollupKey, list[Any]] = field(default_factory=dict)
+
+    def move(self, kind: str, was: str | None, becomes: str | None, n: int = 1) -> None:
+        if was is not None:
+            self.kinds[(kind, was)] -= n
+        if becomes is not None:
+            self.kinds[(kind, becomes)] += n
+
+    def end(self, counted: Ended | None) -> None:
+        if counted is None:
+            return
+        row = self.rows.get(counted.key)
+        if row is None:
+            row = self.rows[counted.key] = [0, 0.0] + [0] * HISTOGRAM_SIZE
+        row[0] += 1
+        if counted.run_time is not None:
+            row[1] += counted.run_time
+            row[2 + histogram_slot(counted.run_time)] += 1
+
+    def statuses(self) -> dict[str, int]:
+        """The per-status deltas (what the `counts` table takes)."""
+        deltas: Counter[str] = Counter()
+        for (_, status), n in self.kinds.items():
+            deltas[status] += n
+        return {status: n for status, n in sorted(deltas.items()) if n}
+
+    def kind_rows(self) -> list[tuple[str, str, int]]:
+        """(kind, status, delta) of each nonzero delta, in key order (PostgreSQL locks rows in
+        the order it upserts them; one order for every writer never deadlocks)."""
+        return [(kind, status, n) for (kind, status), n in sorted(self.kinds.items()) if n]
+
+    def rollup_rows(self) -> list[tuple[Any, ...]]:
+        """One row per key, in key order (see `kind_rows`)."""
+        return [(*key, *values) for key, values in sorted(self.rows.items())]
+
+
+def rollup_from_row(row: Sequence[Any]) -> RollupRow:
+    """A RollupRow from (width, start, kind, outcome, code, n, run_time, h0 ... h15). An
+    outcome a newer jobdeck wrote and this one does not know is read as failed, never raised."""
+    try:
+        outcome = Outcome(row[3])
+    except ValueError:
+        outcome = Outcome.FAILED
+    return RollupRow(
+        start=float(row[1]),
+        width=float(row[0]),
+        kind=str(row[2]),
+        outcome=outcome,
+        code=str(row[4]),
+        n=int(row[5]),
+        histogram=tuple(int(v) for v in row[7 : 7 + HISTOGRAM_SIZE]),
+        run_time=float(row[6]),
+    )
+
+
+def kind_counts_from(rows: Iterable[Sequence[Any]]) -> dict[str, dict[Status, int]]:
+    """Jobs per kind and status from (kind, status, n) rows; every status present, 0 when none.
+    A kind whose jobs are all gone (pruned) is left out."""
+    found: dict[str, dict[Status, int]] = {}
+    for kind, status, n in rows:
+        try:
+            known = Status(status)
+        except ValueError:
+            continue
+        found.setdefault(str(kind), dict.fromkeys(Status, 0))[known] = int(n)
+    return {kind: counts for kind, counts in sorted(found.items()) if any(counts.values())}
+
+
+def worker_from_row(row: Sequence[Any], running: int) -> WorkerState:
+    """A WorkerState from (name, host, pid, version, started_at, last_seen, lease, concurrency,
+    kinds JSON, done_5m, failed_5m). A row a newer (or broken) jobdeck wrote reads with what it
+    can: a value that is not what this jobdeck wrote becomes empty, never an error."""
+    return WorkerState(
+        name=str(row[0]),
+        host=str(row[1]),
+        pid=_int(row[2]),
+        version=str(row[3]),
+        started_at=_float(row[4]),
+        last_seen=_float(row[5]),
+        lease=_float(row[6]),
+        concurrency=_int(row[7]),
+        kinds=_names(row[8]),
+        running=running,
+        done_5m=_int(row[9]),
+        failed_5m=_int(row[10]),
+    )
+
+
+def worker_values(info: WorkerInfo, now: float) -> dict[str, Any]:
+    """The named values of a worker's registration."""
+    return {
+        "name": info.name,
+        "now": now,
+        "host": info.host,
+        "pid": info.pid,
+        "version": info.version,
+        "started_at": info.started_at,
+        "lease": info.lease,
+        "concurrency": info.concurrency,
+        "kinds": encode_json(list(info.kinds)),
+    }
+
+
+def _int(value: Any) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError, OverflowError):
+        return 0
+
+
+def _float(value: Any) -> float:
+    try:
+        found = float(value)
+    except (TypeError, ValueError):
+        return 0.0
+    return found if math.isfinite(found) else 0.0
+
+
+def _names(text: Any) -> tuple[str, ...]:
+    try:
+        found = json.loads(text) if isinstance(text, str) else text
+    except ValueError:
+        return ()
+    if not isinstance(found, list):
+        return ()
+    return tuple(str(name) for name in found)

@@ -1,0 +1,267 @@
+"""The system tables on both backends: kind counts kept exact, the rollup written in the
+transaction of each move it counts, folded without losing a job, and the worker registry."""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
+
+from jobdeck.core.contract import Category, Deny, Fail, Release, Requeue, Status, Succeed
+from jobdeck.core.store import Store
+from jobdeck.core.system import (
+    ALL_TIME,
+    HISTOGRAM_SIZE,
+    KEEP_FOR,
+    Outcome,
+    RollupRow,
+    WorkerInfo,
+    histogram_slot,
+)
+from jobdeck.storage import open_store
+from tests.storage.conftest import T0, change, denied, make_job, make_reason
+
+CLAIMED = T0 + 100.0  # a bucket start: 10-second buckets are aligned to multiples of 10
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return str(tmp_path / "jobs.db")
+    return str(request.getfixturevalue("pg_url"))
+
+
+@pytest.fixture
+async def store(db_url: str) -> AsyncIterator[Store]:
+    s = await open_store(db_url)
+    yield s
+    await s.close()
+
+
+def totals(rows: list[RollupRow]) -> dict[tuple[str, Outcome, str], int]:
+    found: dict[tuple[str, Outcome, str], int] = {}
+    for row in rows:
+        key = (row.kind, row.outcome, row.code)
+        found[key] = found.get(key, 0) + row.n
+    return found
+
+
+async def test_kind_counts_follow_every_insert_claim_transition_and_prune(store: Store) -> None:
+    await store.insert([make_job(1), make_job(2), make_job(3, kind="sms"), denied(4, kind="sms")])
+    assert await store.kind_counts() == {
+        "email": {Status.QUEUED: 2, Status.RUNNING: 0, Status.DONE: 0, Status.FAILED: 0},
+        "sms": {Status.QUEUED: 1, Status.RUNNING: 0, Status.DONE: 0, Status.FAILED: 1},
+    }
+    claimed = await store.claim("w1", ["email"], 2, CLAIMED, 30)
+    assert (await store.kind_counts())["email"][Status.RUNNING] == 2
+    await store.apply([change(c.job, Succeed(None, CLAIMED + 1)) for c in claimed])
+    counts = await store.kind_counts()
+    assert counts["email"] == {
+        Status.QUEUED: 0,
+        Status.RUNNING: 0,
+        Status.DONE: 2,
+        Status.FAILED: 0,
+    }
+    pruned = await store.prune([c.job.id for c in claimed], {Status.DONE: CLAIMED + 2}, CLAIMED + 3)
+    assert pruned.jobs >= 1  # SQLite keeps the job that holds the newest event
+    left = (await store.kind_counts()).get("email", {}).get(Status.DONE, 0)
+    assert left == 2 - pruned.jobs
+    kinds = await store.kind_counts()
+    per_status = {s: sum(kinds[k][s] for k in kinds) for s in Status}
+    assert per_status == await store.counts()
+
+
+async def test_the_rollup_counts_each_outcome_with_its_run_time(store: Store) -> None:
+    await store.insert([make_job(i) for i in range(1, 6)] + [denied(9, code="too_big")])
+    jobs = {c.job.id: c.job for c in await store.claim("w1", [], 5, CLAIMED, 30)}
+    a, b, c, d, e = (jobs[make_job(i).id] for i in range(1, 6))
+    boom = make_reason("boom")
+    flaky = make_reason("flaky", Category.RETRYABLE)
+    cancel = make_reason("cancelled", Category.CANCELLED)
+    await store.apply(
+        [
+            change(a, Succeed(None, CLAIMED + 0.004)),
+            change(b, Succeed(None, CLAIMED + 2.0)),
+            change(c, Fail(boom, CLAIMED + 0.5)),
+            change(d, Requeue(flaky, CLAIMED + 60, CLAIMED + 0.02)),
+            change(e, Fail(cancel, CLAIMED + 1)),
+        ]
+    )
+    rows = await store.rollup(CLAIMED - 1)
+    assert totals(rows) == {
+        ("email", Outcome.DONE, ""): 2,
+        ("email", Outcome.FAILED, "boom"): 1,
+        ("email", Outcome.RETRIED, "flaky"): 1,
+        ("email", Outcome.CANCELLED, "cancelled"): 1,
+    }  # the denial happened at T0, before the window
+    done = next(row for row in rows if row.outcome is Outcome.DONE)
+    assert done.start == CLAIMED and done.width == 10.0
+    assert done.run_time == pytest.approx(2.004)
+    expected = [0] * HISTOGRAM_SIZE
+    expected[histogram_slot(0.004)] += 1
+    expected[histogram_slot(2.0)] += 1
+    assert list(done.histogram) == expected
+    assert totals(await store.rollup(T0 - 1))[("email", Outcome.DENIED, "too_big")] == 1
+    assert totals(await store.rollup(CLAIMED - 1, kind="sms")) == {}
+
+
+async def test_cancels_and_lease_recovery_count_but_a_release_does_not(store: Store) -> None:
+    await store.insert([make_job(1), make_job(2), make_job(3)])
+    (claimed,) = await store.claim("w1", [], 1, CLAIMED, 30)
+    await store.apply([change(claimed.job, Release(CLAIMED + 1))])
+    queued = await store.get(make_job(2).id)
+    cancel = make_reason("cancelled", Category.CANCELLED)
+    await store.cancel_queued([change(queued, Deny(cancel, CLAIMED + 2))], None)
+    (again,) = await store.claim("w1", [], 1, CLAIMED + 3, 30)
+    lost = make_reason("lost_lease", Category.LOST_LEASE)
+    await store.apply([change(again.job, Requeue(lost, CLAIMED + 40, CLAIMED + 40))])
+    assert totals(await store.rollup(CLAIMED - 1)) == {
+        ("email", Outcome.CANCELLED, "cancelled"): 1,
+        ("email", Outcome.RETRIED, "lost_lease"): 1,
+    }
+    cancelled = next(r for r in await store.rollup(CLAIMED - 1) if r.outcome is Outcome.CANCELLED)
+    assert sum(cancelled.histogram) == 0 and cancelled.run_time == 0  # it never ran
+
+
+async def test_one_transaction_writes_one_row_per_key(store: Store) -> None:
+    await store.insert([make_job(i) for i in range(1, 41)])
+    claimed = await store.claim("w1", [], 40, CLAIMED, 30)
+    await store.apply([change(c.job, Succeed(None, CLAIMED + 1)) for c in claimed])
+    rows = await store.rollup(CLAIMED - 1)
+    assert [(r.outcome, r.n) for r in rows] == [(Outcome.DONE, 40)]
+
+
+async def test_folding_keeps_totals_and_moves_old_buckets_to_coarser_rows(store: Store) -> None:
+    await store.insert([make_job(i) for i in range(1, 5)])
+    claimed = await store.claim("w1", [], 4, CLAIMED, 30)
+    # Two jobs end in one minute's two 10-second buckets, two a day and more later.
+    ends = [CLAIMED + 1, CLAIMED + 12, CLAIMED + KEEP_FOR + 500, CLAIMED + KEEP_FOR + 505]
+    for c, at in zip(claimed, ends, strict=True):
+        await store.apply([change(c.job, Succeed(None, at))])
+    before = totals(await store.rollup(0))
+    assert await store.fold_rollup(CLAIMED + 20 * 60)  # the first minute is 20 minutes old
+    assert not await store.fold_rollup(CLAIMED + 20 * 60)  # nothing left to fold
+    rows = await store.rollup(0)
+    assert totals(rows) == before
+    assert sorted((r.width, r.n) for r in rows) == [(10.0, 2), (60.0, 2)]
+    assert await store.fold_rollup(CLAIMED + KEEP_FOR + 3600)
+    rows = await store.rollup(0)
+    assert totals(rows) == before
+    assert [(r.start, r.width, r.n) for r in rows if r.start == ALL_TIME] == [(0.0, 0.0, 2)]
+    assert {r.width for r in await store.rollup(-1)} == {0.0, 60.0}
+    assert all(r.start != ALL_TIME for r in await store.rollup(CLAIMED))
+    # A window that starts after the folded ones sees only the recent minute.
+    recent = await store.rollup(CLAIMED + KEEP_FOR)
+    assert sum(r.n for r in recent) == 2
+
+
+async def test_oldest_queued_is_the_earliest_ready_time_per_kind(store: Store) -> None:
+    await store.insert(
+        [
+            make_job(1, run_after=T0 + 5),
+            make_job(2, run_after=T0 + 1),
+            make_job(3, kind="sms", run_after=T0 + 7),
+        ]
+    )
+    assert await store.oldest_queued() == {"email": T0 + 1, "sms": T0 + 7}
+    await store.claim("w1", ["sms"], 1, T0 + 10, 30)
+    assert await store.oldest_queued() == {"email": T0 + 1}
+
+
+def info(name: str, *, lease: float = 30.0, host: str = "box") -> WorkerInfo:
+    return WorkerInfo(name, host, 4242, "0.1.0", T0, lease, 4, ("email", "sms"))
+
+
+async def test_workers_register_beat_run_jobs_and_go(store: Store) -> None:
+    await store.register_worker(info("w1"), T0)
+    await store.register_worker(info("w2", lease=5.0, host="other\x1b[31m"), T0)
+    await store.insert([make_job(1), make_job(2)])
+    await store.claim("w1", [], 2, T0 + 1, 30)
+    assert await store.beat_worker("w1", T0 + 20, 7, 1)
+    assert not await store.beat_worker("w9", T0 + 20, 0, 0)  # never registered
+    found = {w.name: w for w in await store.workers(T0 + 20)}
+    assert found["w1"].running == 2 and found["w1"].done_5m == 7 and found["w1"].failed_5m == 1
+    assert found["w1"].kinds == ("email", "sms") and found["w1"].pid == 4242
+    assert found["w2"].host == "other\x1b[31m"  # stored as written; shown escaped
+    assert not found["w1"].gone(T0 + 20) and found["w2"].gone(T0 + 20)
+    assert await store.workers_alive(T0 + 20, 15.0) == 1  # w2 is silent past two leases
+    assert await store.fold_rollup(T0 + 20 + 3601)  # both silent for over an hour: dropped
+    assert await store.workers(T0 + 20 + 3601) == []
+
+
+async def test_a_worker_row_a_newer_jobdeck_wrote_reads_without_error(tmp_path: Path) -> None:
+    import sqlite3
+
+    path = str(tmp_path / "jobs.db")
+    s = await open_store(path)
+    await s.register_worker(info("w1"), T0)
+    with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE workers SET kinds = '{\"not\": 1}', pid = 'many', version = '9.0'")
+    (w,) = await s.workers(T0)
+    assert (w.kinds, w.pid, w.version) == ((), 0, "9.0")
+    await s.close()
+
+
+# -- the rollup's totals are the jobs that finished ----------------------------------------------
+
+ENDINGS = st.lists(
+    st.tuples(st.sampled_from(["ok", "fail", "retry", "release"]), st.floats(0, 900)),
+    min_size=1,
+    max_size=12,
+)
+
+
+@hsettings(max_examples=25)
+@given(endings=ENDINGS, fold_after=st.floats(0, 2 * KEEP_FOR))
+def test_rollup_totals_equal_the_jobs_that_finished_and_folding_keeps_them(
+    endings: list[tuple[str, float]], fold_after: float
+) -> None:
+    asyncio.run(_finish_and_fold(endings, fold_after))
+
+
+async def _finish_and_fold(endings: list[tuple[str, float]], fold_after: float) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        store = await open_store(str(Path(folder) / "jobs.db"))
+        try:
+            await store.insert([make_job(i) for i in range(len(endings))])
+            claimed = await store.claim("w1", [], len(endings), CLAIMED, 3600)
+            flaky = make_reason("flaky", Category.RETRYABLE)
+            events = {
+                "ok": lambda at: Succeed(None, at),
+                "fail": lambda at: Fail(make_reason("boom"), at),
+                "retry": lambda at: Requeue(flaky, at, at),
+                "release": lambda at: Release(at),
+            }
+            changes = [
+                change(c.job, events[what](CLAIMED + after))
+                for c, (what, after) in zip(claimed, endings, strict=True)
+            ]
+            await store.apply(changes)
+            done = sum(1 for what, _ in endings if what == "ok")
+            failed = sum(1 for what, _ in endings if what == "fail")
+            retried = sum(1 for what, _ in endings if what == "retry")
+            expected = {Outcome.DONE: done, Outcome.FAILED: failed, Outcome.RETRIED: retried}
+            counts = await store.counts()
+            assert counts[Status.DONE] == done and counts[Status.FAILED] == failed
+
+            def by_outcome(rows: list[RollupRow]) -> dict[Outcome, int]:
+                found = dict.fromkeys(expected, 0)
+                for row in rows:
+                    found[row.outcome] += row.n
+                return found
+
+            assert by_outcome(await store.rollup(0)) == expected
+            ran = [after for what, after in endings if what in ("ok", "fail", "retry")]
+            rows = await store.rollup(0)
+            assert sum(sum(r.histogram) for r in rows) == len(ran)
+            await store.fold_rollup(CLAIMED + fold_after)
+            assert by_outcome(await store.rollup(0)) == expected
+            assert sum(r.run_time for r in await store.rollup(0)) == pytest.approx(sum(ran))
+        finally:
+            await store.close()
