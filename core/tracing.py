@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import importlib.util
 from collections.abc import Sequence
-from types import TracebackType
+from types import SimpleNamespace, TracebackType
 from typing import TYPE_CHECKING, Any, Final
 
 from jobdeck.core.contract import Job, Outcome, Reason
@@ -42,6 +42,8 @@ _UNSET: Final = object()
 _found: object = _UNSET  # True or False once looked for
 _provider: TracerProvider | None = None
 _tracer: Tracer | None = None
+# OpenTelemetry's names, bound once it is imported (see `enabled`).
+_otel: Any = None
 
 
 def enabled() -> bool:
@@ -49,18 +51,18 @@ def enabled() -> bool:
     its package, and imported only then."""
     global _found
     if _found is _UNSET:
-        _found = importlib.util.find_spec("opentelemetry") is not None and _importable()
+        _found = importlib.util.find_spec("opentelemetry") is not None and _bind()
     return _found is True
 
 
-def _importable() -> bool:
+def _bind() -> bool:
+    global _otel
     try:
-        import opentelemetry.trace  # noqa: F401
-        from opentelemetry.trace.propagation.tracecontext import (  # noqa: F401
-            TraceContextTextMapPropagator,
-        )
+        from opentelemetry import trace
+        from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
     except ImportError:
         return False
+    _otel = SimpleNamespace(trace=trace, propagator=TraceContextTextMapPropagator())
     return True
 
 
@@ -71,11 +73,17 @@ def configure(provider: TracerProvider | None) -> None:
     _provider, _tracer = provider, None
 
 
-def _get_tracer() -> Tracer:
+def _get_tracer() -> Tracer | None:
+    """jobdeck's tracer, or None while nothing would record a span: no provider was given and
+    the program configured none (OpenTelemetry's proxy still stands in), so a span costs no
+    more than this look."""
     global _tracer
+    if not enabled():
+        return None
+    trace = _otel.trace
+    if _provider is None and isinstance(trace.get_tracer_provider(), trace.ProxyTracerProvider):
+        return None
     if _tracer is None:
-        from opentelemetry import trace
-
         from jobdeck import __version__
 
         source = _provider if _provider is not None else trace.get_tracer_provider()
@@ -110,10 +118,8 @@ class _Span:
     status."""
 
     def __init__(self, span: Span) -> None:
-        from opentelemetry import trace
-
         self.span = span
-        self._use = trace.use_span(
+        self._use = _otel.trace.use_span(
             span, end_on_exit=True, record_exception=False, set_status_on_exception=False
         )
 
@@ -127,11 +133,9 @@ class _Span:
         error: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        if error is not None and isinstance(error, Exception) and self.span.is_recording():
-            from opentelemetry.trace import Status, StatusCode
-
+        if isinstance(error, Exception) and self.span.is_recording():
             self.span.record_exception(error)
-            self.span.set_status(Status(StatusCode.ERROR, f"{type(error).__name__}: {error}"))
+            _error(self.span, f"{type(error).__name__}: {error}")
         self._use.__exit__(kind, error, tb)
 
 
@@ -144,10 +148,8 @@ class Submit(_Span):
 
     def __enter__(self) -> Submit:
         super().__enter__()
-        from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
-
         carrier: dict[str, str] = {}
-        TraceContextTextMapPropagator().inject(carrier)  # nothing for a non-recording span
+        _otel.propagator.inject(carrier)  # nothing for a span that records nothing
         self.traceparent = carrier.get(TRACEPARENT)
         return self
 
@@ -163,12 +165,13 @@ class Submit(_Span):
 def submit_span(kind: str) -> Submit | _Quiet:
     """A span around one submit (of one job or a batch) of `kind`; use it as a context manager
     and pass its `traceparent` to the jobs it makes, then `stored(jobs)`."""
-    if not enabled():
+    tracer = _get_tracer()
+    if tracer is None:
         return QUIET
-    from opentelemetry.trace import SpanKind
-
-    span = _get_tracer().start_span(
-        f"jobdeck.submit {kind}", kind=SpanKind.PRODUCER, attributes={JOB_KIND: kind}
+    span = tracer.start_span(
+        f"jobdeck.submit {kind}",
+        kind=_otel.trace.SpanKind.PRODUCER,
+        attributes={JOB_KIND: kind},
     )
     return Submit(span)
 
@@ -176,18 +179,14 @@ def submit_span(kind: str) -> Submit | _Quiet:
 def attempt_span(job: Job) -> _Span | _Quiet:
     """A span around one attempt of a claimed job (attempt number already counted), linked to
     the span that submitted it when the job holds its trace context."""
-    if not enabled():
+    tracer = _get_tracer()
+    if tracer is None:
         return QUIET
-    from opentelemetry.trace import Link, SpanKind
-
-    links = []
     submitted = _span_context(job.trace_context)
-    if submitted is not None:
-        links.append(Link(submitted))
-    span = _get_tracer().start_span(
+    span = tracer.start_span(
         f"jobdeck.run {job.kind}",
-        kind=SpanKind.CONSUMER,
-        links=links,
+        kind=_otel.trace.SpanKind.CONSUMER,
+        links=[] if submitted is None else [_otel.trace.Link(submitted)],
         attributes={JOB_ID: job.id, JOB_KIND: job.kind, ATTEMPT: job.attempt},
     )
     return _Span(span)
@@ -196,12 +195,9 @@ def attempt_span(job: Job) -> _Span | _Quiet:
 def attempt_ended(outcome: Outcome | None, reason: Reason | None) -> None:
     """Record on the current attempt's span how it ended; a failed or retried attempt (or a
     lost lease) has the error status, with the reason's message."""
-    if not enabled():
+    if _otel is None:
         return
-    from opentelemetry import trace
-    from opentelemetry.trace import Status, StatusCode
-
-    span = trace.get_current_span()
+    span = _otel.trace.get_current_span()
     if not span.is_recording():
         return
     attributes: dict[str, Any] = {}
@@ -211,30 +207,32 @@ def attempt_ended(outcome: Outcome | None, reason: Reason | None) -> None:
         attributes[REASON_CODE] = reason.code
     span.set_attributes(attributes)
     if outcome in (Outcome.FAILED, Outcome.RETRY, Outcome.LOST_LEASE):
-        message = reason.message if reason is not None else outcome.value if outcome else ""
-        span.set_status(Status(StatusCode.ERROR, message))
+        _error(span, reason.message if reason is not None else str(outcome))
 
 
 def step_span(job: Job, name: str) -> _Span | _Quiet:
     """A span around one durable step of the current attempt (its child)."""
-    if not enabled():
+    tracer = _get_tracer()
+    if tracer is None:
         return QUIET
-    span = _get_tracer().start_span(
+    span = tracer.start_span(
         f"jobdeck.step {name}",
         attributes={JOB_ID: job.id, JOB_KIND: job.kind, ATTEMPT: job.attempt, STEP_NAME: name},
     )
     return _Span(span)
 
 
+def _error(span: Span, message: str) -> None:
+    status = _otel.trace.Status(_otel.trace.StatusCode.ERROR, message)
+    span.set_status(status)
+
+
 def _span_context(traceparent: str | None) -> Any:
     """The span context a stored traceparent names, or None for none or a malformed one."""
     if not traceparent:
         return None
-    from opentelemetry import trace
-    from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
-
-    context = TraceContextTextMapPropagator().extract({TRACEPARENT: traceparent})
-    found = trace.get_current_span(context).get_span_context()
+    context = _otel.propagator.extract({TRACEPARENT: traceparent})
+    found = _otel.trace.get_current_span(context).get_span_context()
     return found if found.is_valid else None
 
 

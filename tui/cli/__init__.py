@@ -43,6 +43,7 @@ COMMANDS: dict[str, str] = {
     "prune": "retention",
     "check": "system",
     "limits": "limits",
+    "metrics": "metrics",
     "demo": "monitor",
     "tui": "monitor",
 }
@@ -79,7 +80,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 # Commands that run for a while and log what happens; the quick ones leave logging alone (a
 # warning still reaches stderr through Python's last-resort handler).
-LONG_RUNNING = frozenset({"worker", "demo", "tui", "check"})
+LONG_RUNNING = frozenset({"worker", "demo", "tui", "check", "metrics"})
 
 
 def configure_logging(debug: bool) -> None:
