@@ -4,7 +4,9 @@ prometheus-client's own types, text format and HTTP server.
 
 Nothing is counted in this process: each scrape reads the database, so every `/metrics`
 endpoint on one database (a `jobdeck metrics` process, each worker's `--metrics-listen`) tells
-the same numbers, and a restart never resets a counter (the rollup's totals never shrink).
+the same numbers, and a restart never resets a counter (the rollup's totals never shrink). The
+all-time sums are kept between scrapes from the newest buckets (`jobdeck.core.totals`), so a
+scrape reads a few hundred rows, not a day of them.
 Labels are kinds, statuses, outcomes and reason codes, never ids, payloads or results.
 
 prometheus-client calls `collect()` from its server's threads; the reads run on the event loop
@@ -36,6 +38,7 @@ from jobdeck.core.contract import Status
 from jobdeck.core.errors import InvalidInput, JobdeckError
 from jobdeck.core.store import Store
 from jobdeck.core.system import RUN_TIME_BOUNDS, Outcome, RollupRow
+from jobdeck.core.totals import Totals
 
 log = logging.getLogger("jobdeck.metrics")
 
@@ -78,13 +81,14 @@ class Snapshot:
     workers_alive: int = 0
 
 
-async def read(store: Store, now: float) -> Snapshot:
-    """The rows one scrape needs: counts per kind, every rollup row (the all-time ones too),
-    the oldest queued job of each kind, and how many workers are alive."""
+async def read(store: Store, now: float, totals: Totals | None = None) -> Snapshot:
+    """The rows one scrape needs: counts per kind, the rollup's all-time sums (kept by
+    `totals` from the newest buckets; without it, every rollup row is read), the oldest queued
+    job of each kind, and how many workers are alive."""
     return Snapshot(
         now=now,
         kind_counts=await store.kind_counts(),
-        rows=await store.rollup(0),
+        rows=await (store.rollup(0) if totals is None else totals.rows(store, now)),
         oldest_queued=await store.oldest_queued(),
         workers_alive=await store.workers_alive(now, ALIVE_WITHIN),
     )
@@ -216,10 +220,11 @@ def on_loop(
 ) -> Callable[[], Snapshot]:
     """A blocking `read(store)` for another thread: the reads run on `loop`, the loop that owns
     the store (a worker's, or a LoopThread's), and the caller waits at most `timeout` seconds
-    (then TimeoutError)."""
+    (then TimeoutError). The rollup's sums are kept between calls (`Totals`)."""
+    totals = Totals()
 
     def snapshot() -> Snapshot:
-        future = asyncio.run_coroutine_threadsafe(read(store, clock()), loop)
+        future = asyncio.run_coroutine_threadsafe(read(store, clock(), totals), loop)
         try:
             return future.result(timeout)
         except TimeoutError:
