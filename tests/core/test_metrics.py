@@ -170,3 +170,22 @@ def test_an_empty_database_has_every_family_and_no_samples_to_invent() -> None:
     assert values(got["jobdeck_workers_alive"]) == {(): 0}
     assert values(got["jobdeck_jobs"]) == {}
     assert values(got["jobdeck_jobs_done"], "_total") == {}
+
+
+def test_the_grafana_dashboard_asks_only_for_metrics_that_are_served() -> None:
+    import json
+    import re
+    from pathlib import Path
+
+    dashboard = json.loads((Path(__file__).parents[2] / "docs/grafana-dashboard.json").read_text())
+    asked = {
+        name
+        for panel in dashboard["panels"]
+        for target in panel["targets"]
+        for name in re.findall(r"\bjobdeck_\w+", target["expr"])
+    }
+    served = {s.name for f in scraped().values() for s in f.samples}
+    assert asked and asked <= served, asked - served
+    # Every kind of number the dashboard promises is there.
+    for wanted in ("done_total", "failed_total", "queue_depth", "oldest", "run_seconds", "alive"):
+        assert any(wanted in name for name in asked), wanted
