@@ -10,29 +10,35 @@ from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
 
 from jobdeck.tui.cli.inputs import listen_address
-from jobdeck.tui.cli.run import run_engine
 
 if TYPE_CHECKING:
-    from jobdeck.core.engine import Engine
     from jobdeck.core.store import Store
 
 
 def cmd_metrics(args: argparse.Namespace) -> int:
+    """Serve until SIGINT or SIGTERM, over a read-only store: the endpoint never writes."""
+    import asyncio
+
+    from jobdeck.storage import open_store
+
     address = listen_address(args.listen, "--listen")
 
-    async def body(engine: Engine) -> int:
-        import asyncio
+    async def serve() -> int:
         import signal
 
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
-        async with endpoint(engine.store, address):
-            await stop.wait()
+        store = await open_store(args.db, read_only=True, create=False)
+        try:
+            stop = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(sig, stop.set)
+            async with endpoint(store, address):
+                await stop.wait()
+        finally:
+            await store.close()
         return 0
 
-    return run_engine(args, body, existing=True)
+    return asyncio.run(serve())
 
 
 @asynccontextmanager
