@@ -4,6 +4,7 @@ processes), the step spans as children, and nothing of OpenTelemetry imported wi
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -17,7 +18,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import SpanKind, StatusCode
 
 import jobdeck
-from jobdeck.core import Engine, Registry, Retryable, Terminal, Worker, tracing
+from jobdeck.core import Engine, Registry, Retryable, Terminal, Worker, demo_registry, tracing
 from jobdeck.core.retry import Backoff
 from jobdeck.core.store import Store
 from jobdeck.storage import open_store
@@ -245,3 +246,61 @@ def test_without_opentelemetry_nothing_of_it_is_imported(tmp_path: Path) -> None
     # The same run with the package there does import it: the check above can fail.
     shown = run_script(tmp_path, "show")
     assert shown[:3] == ["done", "True", "True"]
+
+
+# Submits one job from its own process with the SDK recording, and prints the submit span's
+# trace and span ids.
+SUBMITTER = """
+import asyncio, sys
+from opentelemetry import trace
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+exporter = InMemorySpanExporter()
+provider = TracerProvider()
+provider.add_span_processor(SimpleSpanProcessor(exporter))
+trace.set_tracer_provider(provider)
+
+from jobdeck.core import Engine, demo_registry
+from jobdeck.storage import open_store
+
+async def main():
+    store = await open_store(sys.argv[1])
+    await Engine(store, demo_registry()).submit("demo.echo", {"from": "another process"})
+    await store.close()
+
+asyncio.run(main())
+(span,) = exporter.get_finished_spans()
+print(span.name, span.context.trace_id, span.context.span_id)
+"""
+
+
+def test_an_attempt_links_to_a_submit_made_in_another_process(
+    tmp_path: Path, spans: InMemorySpanExporter
+) -> None:
+    db = tmp_path / "jobs.db"
+    script = tmp_path / "submitter.py"
+    script.write_text(SUBMITTER)
+    ran = subprocess.run(
+        [sys.executable, str(script), str(db)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert ran.returncode == 0, ran.stderr
+    name, trace_id, span_id = ran.stdout.strip().splitlines()[-1].rsplit(" ", 2)
+    assert name == "jobdeck.submit demo.echo"
+
+    async def work() -> None:
+        store = await open_store(str(db))
+        try:
+            await drain(Engine(store, demo_registry()))
+        finally:
+            await store.close()
+
+    asyncio.run(work())
+    (run,) = named(spans, "jobdeck.run demo.echo")
+    assert ids(link.context for link in run.links) == [(int(trace_id), int(span_id))]
+    assert run.context.trace_id != int(trace_id)  # its own trace, linked to the request's
