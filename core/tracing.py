@@ -11,8 +11,8 @@ every function here hands back one shared do-nothing object.
 - Each durable step is a span `jobdeck.step <name>`, a child of its attempt's.
 
 The spans go to the global tracer provider (whatever the program configured with the SDK), or
-to the one given to `configure`. With the API installed but no SDK configured, the spans are
-OpenTelemetry's non-recording ones: no traceparent is stored and little is spent.
+to the one given to `configure`. With the API installed but no SDK configured, each hook stops
+at one look at the global provider: no span is made and no traceparent stored.
 """
 
 from __future__ import annotations
@@ -92,8 +92,8 @@ def _get_tracer() -> Tracer | None:
 
 
 class _Quiet:
-    """What every function answers when OpenTelemetry is not installed: a context manager and
-    a submit handle that do nothing."""
+    """What every function answers when nothing would record a span (OpenTelemetry not
+    installed, or no SDK configured): a context manager and a submit handle that do nothing."""
 
     traceparent: str | None = None
 
