@@ -49,6 +49,15 @@ from jobdeck.core.retry import Backoff, lost_lease
 from jobdeck.core.schedule import Schedule, run_after, tick_key
 from jobdeck.core.steps import STEP_NAME, steps_before
 from jobdeck.core.store import Change, Claimed, Page, Pruned, Record, ScheduleState, Store
+from jobdeck.core.system import (
+    FINE_FOR,
+    KEEP_FOR,
+    RATE_WINDOWS,
+    KindStats,
+    WorkerState,
+    kind_stats,
+    throughput,
+)
 
 log = logging.getLogger("jobdeck")
 
@@ -664,6 +673,44 @@ class Engine(Intake, Control):
 
     async def events(self, since: int = 0, limit: int = 500) -> list[Event]:
         return await self.store.events(since, limit)
+
+    # -- the system ------------------------------------------------------------------------------
+    async def workers(self, now: float | None = None) -> list[WorkerState]:
+        """Every registered worker heard from within the hour, by name (see
+        `WorkerState.gone` for the ones silent past two leases)."""
+        return await self.store.workers(self.clock() if now is None else now)
+
+    async def kind_stats(
+        self, *, since: float = FINE_FOR, kind: str | None = None
+    ) -> list[KindStats]:
+        """Per kind, by name: jobs per status, done and failed a minute over the last 1, 5 and
+        15 minutes, the failure rate and run-time percentiles over the last `since` seconds,
+        and the oldest queued job's wait. Read from the rollup and the kind counts, never from
+        attempts. Raises InvalidInput for a window that is not above 0 and at most a day (the
+        rollup keeps no detail past that)."""
+        if not 0 < since <= KEEP_FOR:
+            raise InvalidInput(
+                f"a stats window is more than 0 and at most 24h (the rollup keeps no detail "
+                f"older than a day), not {since:g} s."
+            )
+        now = self.clock()
+        rows = await self.store.rollup(now - max(since, max(RATE_WINDOWS) * 60.0), kind)
+        counts = await self.store.kind_counts()
+        oldest = await self.store.oldest_queued()
+        if kind is not None:
+            counts = {k: v for k, v in counts.items() if k == kind}
+            oldest = {k: v for k, v in oldest.items() if k == kind}
+        return kind_stats(rows, counts, oldest, now=now, since=now - since)
+
+    async def throughput(
+        self, *, span: float = 300.0, kind: str | None = None
+    ) -> tuple[list[float], list[float]]:
+        """Done and failed a second in each 10-second bucket of the last `span` seconds (at
+        most 15 minutes, which keep 10-second detail), oldest first, of one kind or all."""
+        span = min(span, FINE_FOR)
+        now = self.clock()
+        rows = await self.store.rollup(now - span, kind)
+        return throughput(rows, now=now, span=span, kind=kind)
 
     async def report(self, job_id: str) -> RerunReport | None:
         """The verdict of a rerun against its original, or None while either is live."""

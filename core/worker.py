@@ -53,6 +53,7 @@ from jobdeck.core.retry import (
 )
 from jobdeck.core.steps import CompensateFn, InjectedFault, LeaseLost, StepFn, StepRunner
 from jobdeck.core.store import CancelRequest, Change, Claimed
+from jobdeck.core.system import MINUTE, RecentCounts, WorkerInfo
 from jobdeck.core.ticker import Ticker
 
 log = logging.getLogger("jobdeck.worker")
@@ -148,11 +149,15 @@ class Worker:
         self._cancelling: dict[str, CancelRequest] = {}  # asked to stop; the handler is told
         self._honoured: set[str] = set()  # stopping: compensations and the failure under way
         self._looked_at: float | None = None  # when the last claim read the queue
+        self.started_at = engine.clock()  # set again when `run` starts
+        self.recent = RecentCounts()  # what the heartbeat reports as done_5m / failed_5m
+        self._folded_at = -math.inf  # when this worker last asked the store to fold the rollup
 
     async def run(self, stop: asyncio.Event | None = None) -> WorkerStats:
         """Work until `stop` is set (or, with burst, until the queue is drained)."""
         stop = stop or asyncio.Event()
-        await self.store.touch_worker(self.name, self.engine.clock())
+        self.started_at = self.engine.clock()
+        await self.store.register_worker(self.info(), self.started_at)
         limits = self.engine.registry.limits(self.kinds)
         await self.store.declare_limits(self.name, limits, self.engine.clock())
         await self.ticker.start()
@@ -177,6 +182,19 @@ class Worker:
             except JobdeckError as err:
                 log.warning("could not deregister worker %s: %s", self.name, err)
         return self.stats
+
+    def info(self) -> WorkerInfo:
+        """What this worker registers in the database as it starts."""
+        return WorkerInfo(
+            name=self.name,
+            host=socket.gethostname(),
+            pid=os.getpid(),
+            version=jobdeck_version(),
+            started_at=self.started_at,
+            lease=self.lease,
+            concurrency=self.concurrency,
+            kinds=tuple(self.kinds or self.engine.registry.names()),
+        )
 
     # -- claiming ------------------------------------------------------------------------------
     async def _claim_loop(self, stop: asyncio.Event) -> None:
@@ -426,6 +444,8 @@ class Worker:
         self._queue(job, Fail(reason, self.engine.clock()))
 
     def _queue(self, job: Job, event: Succeed | Fail | Requeue | Release) -> None:
+        if isinstance(event, Succeed | Fail):
+            self.recent.add(event.at, failed=isinstance(event, Fail))
         change = Change(job, transition(job, event), attempt_outcome(event), event_reason(event))
         tracing.attempt_ended(change.outcome, change.reason)
         self._finished.put_nowait(change)
@@ -437,7 +457,7 @@ class Worker:
             await asyncio.sleep(period)
             now = self.engine.clock()
             try:
-                await self.store.touch_worker(self.name, now)
+                await self._beat(now)
                 await self.engine.recover()
                 ids = list(self._running)
                 if not ids:
@@ -452,6 +472,17 @@ class Worker:
                 if task is not None:
                     self._lost.add(job_id)
                     task.cancel()
+
+    async def _beat(self, now: float) -> None:
+        """Tell the registry this worker lives, with what it finished in the last 5 minutes
+        (registering again when its row was dropped), and, once a minute, let the store fold
+        the rollup's old buckets (a read when there is nothing to fold)."""
+        done, failed = self.recent.totals(now)
+        if not await self.store.beat_worker(self.name, now, done, failed):
+            await self.store.register_worker(self.info(), now)
+        if now - self._folded_at >= MINUTE:
+            self._folded_at = now
+            await self.store.fold_rollup(now)
 
     # -- cancel requests -----------------------------------------------------------------------
     async def _watch_cancels(self) -> None:
@@ -522,6 +553,16 @@ def _warn_lost_races(changes: Sequence[Change], applied: Sequence[bool]) -> None
                 change.before.id,
                 change.before.attempt,
             )
+
+
+def jobdeck_version() -> str:
+    """The installed jobdeck's version, or "unknown" when it is not installed (a source tree)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("jobdeck")
+    except PackageNotFoundError:
+        return "unknown"
 
 
 def to_json(result: Any) -> Any:

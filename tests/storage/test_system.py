@@ -265,3 +265,38 @@ async def _finish_and_fold(endings: list[tuple[str, float]], fold_after: float) 
             assert sum(r.run_time for r in await store.rollup(0)) == pytest.approx(sum(ran))
         finally:
             await store.close()
+
+
+# -- a real worker registers, reports and is counted --------------------------------------------
+
+
+async def test_a_worker_registers_reports_its_recent_jobs_and_forgets_itself(store: Store) -> None:
+    from jobdeck.core import Engine, Worker, demo_registry
+
+    engine = Engine(store, demo_registry())
+    await engine.submit_many("demo.echo", [{"n": i} for i in range(5)])
+    await engine.submit("demo.flaky", {"fail_times": 9}, max_attempts=1)
+    worker = Worker(engine, concurrency=2, poll=0.01, lease=9.0)
+    stop = asyncio.Event()
+    running = asyncio.create_task(worker.run(stop))
+    async with asyncio.timeout(30):
+        found = await engine.workers()
+        counts = await engine.counts()
+        while not found or counts[Status.DONE] + counts[Status.FAILED] < 6:
+            found = found or await engine.workers()
+            counts = await engine.counts()
+            await asyncio.wait([running], timeout=0.01)
+    stop.set()
+    await running
+    (registered,) = found
+    assert registered.name == worker.name and registered.lease == 9.0
+    assert registered.concurrency == 2 and "demo.echo" in registered.kinds
+    assert worker.recent.totals(engine.clock()) == (5, 1)
+    assert await engine.workers() == []  # a clean stop forgets its row
+    stats = {s.kind: s for s in await engine.kind_stats(since=600)}
+    assert stats["demo.echo"].counts[Status.DONE] == 5
+    assert stats["demo.echo"].done_per_min[1] == 5.0
+    assert stats["demo.flaky"].failure_rate == 1.0
+    assert stats["demo.echo"].p50 is not None
+    done, failed = await engine.throughput()
+    assert sum(done) * 10 == 5 and sum(failed) * 10 == 1

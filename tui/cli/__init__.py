@@ -38,6 +38,8 @@ COMMANDS: dict[str, str] = {
     "worker": "system",
     "status": "system",
     "events": "system",
+    "workers": "system",
+    "stats": "system",
     "backup": "maintenance",
     "vacuum": "maintenance",
     "prune": "retention",

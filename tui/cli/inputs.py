@@ -228,6 +228,23 @@ def duration(text: str, flag: str) -> float:
     return total
 
 
+def stats_window(text: str) -> float:
+    """The seconds of `stats --since`: a duration above 0 and at most 24h (the rollup keeps
+    per-minute detail for a day); raises InvalidInput for anything else."""
+    from jobdeck.core.errors import InvalidInput
+    from jobdeck.core.system import KEEP_FOR
+
+    seconds = duration(text, "--since")
+    if seconds <= 0:
+        raise InvalidInput(f"--since wants a window longer than 0, not {text!r}.")
+    if seconds > KEEP_FOR:
+        raise InvalidInput(
+            f"--since is at most 24h: the rollup keeps per-minute detail for a day and folds "
+            f"older jobs into one total per kind, not {text!r}."
+        )
+    return seconds
+
+
 def instant(text: str, flag: str) -> float:
     """Epoch seconds from ISO 8601 with `Z` or an offset (`2026-12-01T09:00:00Z`,
     `2026-12-01T10:00+01:00`); raises InvalidInput naming `flag` for a time without a zone or

@@ -228,6 +228,34 @@ def build_parser() -> argparse.ArgumentParser:
     )
     lim.add_argument("--json", action="store_true")
 
+    wk = sub.add_parser(
+        "workers",
+        help="registered workers: host, pid, uptime, last heartbeat, jobs now and in 5 minutes",
+        description="Every worker registered in the database: where it runs, since when, when "
+        "it was last heard of, the jobs it runs now and the jobs it finished and failed in its "
+        "last 5 minutes. A worker silent for two lease lengths is marked gone; one silent for "
+        "an hour is dropped.",
+    )
+    wk.add_argument("--json", action="store_true")
+
+    sts = sub.add_parser(
+        "stats",
+        help="per kind: jobs per status, rates, failure rate, run-time percentiles, queue wait",
+        description="Per kind: jobs per status, done and failed a minute over the last 1, 5 "
+        "and 15 minutes, the failure rate and run-time p50/p95/p99 over --since, and how long "
+        "the oldest queued job has waited. Read from the rollup the workers keep as they go, "
+        "never from scanning attempts.",
+    )
+    sts.add_argument(
+        "--since",
+        default="15m",
+        metavar="DURATION",
+        help="the window of the failure rate and percentiles: 90s, 15m, 2h ... at most 24h "
+        "(default 15m)",
+    )
+    sts.add_argument("--kind", help="only this kind")
+    sts.add_argument("--json", action="store_true")
+
     c = sub.add_parser("check", help="run the verification checklist on a fresh database")
     c.add_argument("--json", action="store_true")
 

@@ -1,5 +1,5 @@
-"""The commands about the system as a whole: a worker, the counts, the event log and the
-verification checklist."""
+"""The commands about the system as a whole: a worker, the counts, the registered workers, the
+per-kind stats, the event log and the verification checklist."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from jobdeck.tui.cli.inputs import listen_address, retention
+from jobdeck.tui.cli.inputs import listen_address, retention, stats_window
 from jobdeck.tui.cli.metrics import endpoint
 from jobdeck.tui.cli.run import open_peek, run_engine, sqlite_file
 
@@ -70,6 +70,39 @@ def cmd_worker(args: argparse.Namespace) -> int:
         return 0
 
     return run_engine(args, body)
+
+
+def cmd_workers(args: argparse.Namespace) -> int:
+    from jobdeck.tui.render import dumps
+    from jobdeck.tui.render_system import worker_json, workers_text
+
+    async def body(engine: Engine) -> int:
+        now = engine.clock()
+        workers = await engine.workers(now)
+        if args.json:
+            print(dumps([worker_json(w, now) for w in workers]))
+        else:
+            print(workers_text(workers, now))
+        return 0
+
+    return run_engine(args, body, existing=True)
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    from jobdeck.tui.render import dumps
+    from jobdeck.tui.render_system import kind_stats_json, kind_stats_text
+
+    window = stats_window(args.since)
+
+    async def body(engine: Engine) -> int:
+        stats = await engine.kind_stats(since=window, kind=args.kind)
+        if args.json:
+            print(dumps([kind_stats_json(s) for s in stats]))
+        else:
+            print(kind_stats_text(stats, args.since.strip().lower()))
+        return 0
+
+    return run_engine(args, body, existing=True)
 
 
 def cmd_status(args: argparse.Namespace) -> int:

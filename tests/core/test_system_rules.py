@@ -1,0 +1,83 @@
+"""The pure rules of the system views: what the rollup counts, the 5-minute ring, fold cutoffs."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from jobdeck.core.contract import Category, Job, Reason, Status
+from jobdeck.core.contract import Outcome as AttemptOutcome
+from jobdeck.core.system import (
+    FINE_FOR,
+    KEEP_FOR,
+    MINUTE,
+    Outcome,
+    RecentCounts,
+    ended_as,
+    fold_cutoffs,
+)
+
+T0 = 1_700_000_000.0
+
+
+def job(status: Status) -> Job:
+    return Job(
+        id="0" * 26, kind="email", payload={}, status=status, idempotency_key="k",
+        created_at=T0, updated_at=T0, run_after=T0,
+    )  # fmt: skip
+
+
+def reason(code: str, category: Category) -> Reason:
+    return Reason(code=code, message=code, category=category)
+
+
+def test_each_move_counts_as_its_outcome_and_a_claim_or_release_does_not() -> None:
+    denied = reason("too_big", Category.DENIED)
+    cancelled = reason("cancelled", Category.CANCELLED)
+    boom = reason("boom", Category.TERMINAL)
+    flaky = reason("flaky", Category.RETRYABLE)
+    failed, done, queued = job(Status.FAILED), job(Status.DONE), job(Status.QUEUED)
+    running = Status.RUNNING
+    assert ended_as(None, failed, None, denied) == (Outcome.DENIED, "too_big")
+    assert ended_as(None, queued, None, None) is None
+    assert ended_as(Status.QUEUED, job(Status.RUNNING), None, None) is None
+    assert ended_as(Status.QUEUED, failed, None, cancelled) == (Outcome.CANCELLED, "cancelled")
+    assert ended_as(running, done, AttemptOutcome.DONE, None) == (Outcome.DONE, "")
+    assert ended_as(running, failed, AttemptOutcome.FAILED, boom) == (Outcome.FAILED, "boom")
+    assert ended_as(running, failed, AttemptOutcome.FAILED, cancelled) == (
+        Outcome.CANCELLED,
+        "cancelled",
+    )
+    assert ended_as(running, queued, AttemptOutcome.RETRY, flaky) == (Outcome.RETRIED, "flaky")
+    assert ended_as(running, queued, AttemptOutcome.RELEASED, None) is None
+
+
+def test_the_ring_forgets_what_is_older_than_five_minutes() -> None:
+    recent = RecentCounts()
+    recent.add(T0, failed=False)
+    recent.add(T0 + 5, failed=True)
+    recent.add(T0 + 200, failed=False)
+    assert recent.totals(T0 + 200) == (2, 1)
+    assert recent.totals(T0 + 320) == (1, 0)
+    assert recent.totals(T0 + 1000) == (0, 0)
+
+
+@given(st.lists(st.floats(0, 3000), max_size=50), st.floats(0, 3000))
+def test_the_ring_counts_exactly_the_slots_of_the_last_five_minutes(
+    offsets: list[float], later: float
+) -> None:
+    recent = RecentCounts()
+    for offset in sorted(offsets):
+        recent.add(T0 + offset, failed=False)
+    now = T0 + max([later, *offsets])
+    newest = int(now // 10)
+    expected = sum(1 for o in offsets if newest - 30 < int((T0 + o) // 10) <= newest)
+    assert recent.totals(now) == (expected, 0)
+
+
+@given(st.floats(KEEP_FOR, 4e9))
+def test_fold_cutoffs_are_whole_minutes_past_their_ages(now: float) -> None:
+    fine, coarse = fold_cutoffs(now)
+    assert fine % MINUTE == 0 and coarse % MINUTE == 0
+    assert now - FINE_FOR - MINUTE < fine <= now - FINE_FOR
+    assert now - KEEP_FOR - MINUTE < coarse <= now - KEEP_FOR
