@@ -12,9 +12,10 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from jobdeck.core import Engine, Registry, Retryable, Terminal, Worker
 from jobdeck.core.contract import Status
-from jobdeck.core.metrics import read, serve
+from jobdeck.core.metrics import StoreCollector, on_loop, read, serve
 from jobdeck.core.retry import Backoff
 from jobdeck.core.store import Store
+from jobdeck.storage import open_store
 
 
 def kinds() -> Registry:
@@ -97,3 +98,19 @@ async def test_a_lease_recovery_is_counted(store: Store) -> None:
     assert snapshot.kind_counts["m.ok"][Status.QUEUED] == 1
     # The requeued job is ready after its back-off: its wait is measured from then.
     assert snapshot.oldest_queued["m.ok"] > now[0] - 60
+
+
+async def test_a_read_only_store_answers_a_scrape(db_url: str, store: Store) -> None:
+    # `jobdeck metrics` opens the database read-only: every read a scrape makes must work so.
+    engine = Engine(store, kinds())
+    await engine.submit("m.bad", {})
+    await Worker(engine, burst=True, poll=0.01).run()
+    reader = await open_store(db_url, read_only=True, create=False)
+    try:
+        collector = StoreCollector(on_loop(reader, asyncio.get_running_loop(), timeout=30))
+        got = {f.name: f for f in await asyncio.to_thread(lambda: list(collector.collect()))}
+    finally:
+        await reader.close()
+    assert got["jobdeck_up"].samples[0].value == 1
+    (failed,) = got["jobdeck_jobs_failed"].samples
+    assert failed.labels == {"kind": "m.bad", "code": "refused"} and failed.value == 1
