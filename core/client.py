@@ -183,13 +183,15 @@ class Client:
         `from_step`, the steps before it keep their memoized results. Raises NotFound,
         InvalidInput (a step the original does not have)."""
         original = self.get(job_id)
-        job = self._intake.prepare_rerun(original)
-        if from_step is None:
-            (stored,) = self._store_new([job])
-            return stored
-        seeds = steps_before(self._store.steps(original.id), from_step)
-        stored = self._store.insert_rerun(job, seeds)
-        log_transition(stored, None, stored.status)
+        with tracing.submit_span(original.kind) as span:
+            job = self._intake.prepare_rerun(original, trace_context=span.traceparent)
+            if from_step is None:
+                (stored,) = self._store_new([job])
+            else:
+                seeds = steps_before(self._store.steps(original.id), from_step)
+                stored = self._store.insert_rerun(job, seeds)
+                log_transition(stored, None, stored.status)
+            span.stored((stored,))
         return stored
 
     def cancel(self, job_id: str, *, reason: str | None = None, by: str | None = None) -> Job:

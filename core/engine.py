@@ -297,10 +297,10 @@ class Intake:
                 raise InvalidInput(f"payload {i}: {err}") from None
         return prepared
 
-    def prepare_rerun(self, original: Job) -> Job:
+    def prepare_rerun(self, original: Job, *, trace_context: str | None = None) -> Job:
         """The new job a rerun of `original` stores: same kind, payload, key and attempts,
         linked by rerun_of (a rerun is never deduplicated against its original), at its
-        priority."""
+        priority; `trace_context` is the rerun's own submit span's, never the original's."""
         return self.prepare(
             original.kind,
             original.payload,
@@ -308,6 +308,7 @@ class Intake:
             max_attempts=original.max_attempts,
             rerun_of=original.id,
             priority=original.priority,
+            trace_context=trace_context,
         )
 
 
@@ -407,14 +408,16 @@ class Engine(Intake, Control):
         unknown job and InvalidInput for a step the original does not have.
         """
         original = await self.get(job_id)
-        job = self.prepare_rerun(original)
-        if from_step is None:
-            (stored,) = await self._store_new([job])
-            return stored
-        seeds = steps_before(await self.store.steps(original.id), from_step)
-        stored = await self.store.insert_rerun(job, seeds)
-        log_transition(stored, None, stored.status)
-        self.submitted.set()
+        with tracing.submit_span(original.kind) as span:
+            job = self.prepare_rerun(original, trace_context=span.traceparent)
+            if from_step is None:
+                (stored,) = await self._store_new([job])
+            else:
+                seeds = steps_before(await self.store.steps(original.id), from_step)
+                stored = await self.store.insert_rerun(job, seeds)
+                log_transition(stored, None, stored.status)
+                self.submitted.set()
+            span.stored((stored,))
         return stored
 
     async def retry_group(self, reason_code: str, *, limit: int = 1000) -> list[Job]:

@@ -304,3 +304,23 @@ def test_an_attempt_links_to_a_submit_made_in_another_process(
     (run,) = named(spans, "jobdeck.run demo.echo")
     assert ids(link.context for link in run.links) == [(int(trace_id), int(span_id))]
     assert run.context.trace_id != int(trace_id)  # its own trace, linked to the request's
+
+
+async def test_a_rerun_is_a_submit_with_a_trace_context_of_its_own(
+    db_url: str, spans: InMemorySpanExporter
+) -> None:
+    store = await open_store(db_url)
+    try:
+        engine = Engine(store, kinds())
+        original = await engine.submit("t.bad", {})
+        await drain(engine)
+        again = await engine.rerun(original.id)
+        await drain(engine)
+    finally:
+        await store.close()
+    first, second = named(spans, "jobdeck.submit t.bad")
+    assert original.trace_context == traceparent(first)
+    assert again.trace_context == traceparent(second)
+    assert (second.attributes or {})["jobdeck.job.id"] == again.id
+    runs = {(s.attributes or {})["jobdeck.job.id"]: s for s in named(spans, "jobdeck.run t.bad")}
+    assert ids(link.context for link in runs[again.id].links) == ids([second.context])
