@@ -17,6 +17,7 @@ from jobdeck.core.contract import Category, CompensationStatus, Status, StepStat
 from jobdeck.core.engine import Engine
 from jobdeck.core.registry import Registry
 from jobdeck.core.rerun import Verdict
+from jobdeck.core.system import Outcome
 from jobdeck.core.worker import Worker
 
 
@@ -286,6 +287,33 @@ async def priority_order(engine: Engine) -> Check:
     )
 
 
+async def rollup_counts(engine: Engine) -> Check:
+    """The rollup, written in the transactions of the moves it counts, sees one more success
+    and one more forced failure, and the per-kind counts add up to the per-status ones."""
+
+    async def echo_totals() -> tuple[int, int]:
+        rows = await engine.store.rollup(0, "demo.echo")
+        done = sum(r.n for r in rows if r.outcome is Outcome.DONE)
+        return done, sum(r.n for r in rows if r.outcome is Outcome.FAILED)
+
+    done_before, failed_before = await echo_totals()
+    await engine.submit("demo.echo", {"check": "rollup success"})
+    doomed = await engine.submit("demo.echo", {"check": "rollup failure"})
+    await engine.arm_fault(job_id=doomed.id, retryable=False, reason="checklist rollup failure")
+    await _drain(engine)
+    done, failed = await echo_totals()
+    kinds = await engine.store.kind_counts()
+    per_status = {s: sum(counts[s] for counts in kinds.values()) for s in Status}
+    ok = (done - done_before, failed - failed_before) == (1, 1)
+    ok = ok and per_status == await engine.counts()
+    return Check(
+        "the rollup counts one success and one forced failure",
+        ok,
+        f"demo.echo +{done - done_before} done, +{failed - failed_before} failed; kind counts "
+        f"{'match' if per_status == await engine.counts() else 'DO NOT match'} the status counts",
+    )
+
+
 CHECKS: list[Callable[[Engine], Awaitable[Check]]] = [
     one_success,
     forced_failure,
@@ -297,6 +325,7 @@ CHECKS: list[Callable[[Engine], Awaitable[Check]]] = [
     cancel_rolls_back,
     pause_holds_a_kind,
     priority_order,
+    rollup_counts,
 ]
 
 

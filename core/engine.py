@@ -50,11 +50,14 @@ from jobdeck.core.schedule import Schedule, run_after, tick_key
 from jobdeck.core.steps import STEP_NAME, steps_before
 from jobdeck.core.store import Change, Claimed, Page, Pruned, Record, ScheduleState, Store
 from jobdeck.core.system import (
+    BUCKET_SECONDS,
     FINE_FOR,
     KEEP_FOR,
+    MINUTE,
     RATE_WINDOWS,
     KindStats,
     WorkerState,
+    bucket_of,
     kind_stats,
     throughput,
 )
@@ -697,7 +700,11 @@ class Engine(Intake, Control):
                 f"older than a day), not {since:g} s."
             )
         now = self.clock()
-        rows = await self.store.rollup(now - max(since, max(RATE_WINDOWS) * 60.0), kind)
+        # The database sums the buckets over the few spans kind_stats tells apart (the rate
+        # windows and the window asked for): a handful of rows per kind, however long the window.
+        edges = {now - since, now + BUCKET_SECONDS}
+        edges.update(now - minutes * MINUTE for minutes in RATE_WINDOWS)
+        rows = await self.store.rollup_sums(sorted(edges), kind)
         counts = await self.store.kind_counts()
         oldest = await self.store.oldest_queued()
         if kind is not None:
@@ -712,8 +719,10 @@ class Engine(Intake, Control):
         most 15 minutes, which keep 10-second detail), oldest first, of one kind or all."""
         span = min(span, FINE_FOR)
         now = self.clock()
-        rows = await self.store.rollup(now - span, kind)
-        return throughput(rows, now=now, span=span, kind=kind)
+        first = bucket_of(now) - span + BUCKET_SECONDS
+        edges = [first + i * BUCKET_SECONDS for i in range(int(span / BUCKET_SECONDS) + 1)]
+        rows = await self.store.rollup_sums(edges, kind, per_kind=False)
+        return throughput(rows, now=now, span=span)
 
     async def report(self, job_id: str) -> RerunReport | None:
         """The verdict of a rerun against its original, or None while either is live."""

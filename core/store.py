@@ -232,6 +232,16 @@ class Store(Protocol):
         the ALL_TIME rows only when `since` <= 0 (then every row)."""
         ...
 
+    async def rollup_sums(
+        self, edges: Sequence[float], kind: str | None = None, *, per_kind: bool = True
+    ) -> list[RollupRow]:
+        """The rollup summed in the database, for readers that need totals over a few spans
+        rather than every bucket: for each two consecutive `edges` lo < hi (ascending), one row
+        per key (kind, outcome, code) of the buckets that end in (lo, hi], with start lo and
+        width hi - lo. Of `kind` only, when given; with `per_kind` False, summed across kinds
+        (kind ''). Never the ALL_TIME rows."""
+        ...
+
     async def kind_counts(self) -> dict[str, dict[Status, int]]:
         """Jobs per kind and status (every status present), kinds by name, without scanning
         the jobs table; a kind with no job left is left out."""

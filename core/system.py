@@ -13,6 +13,7 @@ into the one `ALL_TIME` bucket per key, so detail is dropped after a day but tot
 from __future__ import annotations
 
 import math
+from bisect import bisect_left
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -104,10 +105,7 @@ def fold_cutoffs(now: float) -> tuple[float, float]:
 
 def histogram_slot(run_time: float) -> int:
     """Which histogram bucket a run time lands in (the last one holds everything past 300 s)."""
-    for i, bound in enumerate(RUN_TIME_BOUNDS):
-        if run_time <= bound:
-            return i
-    return len(RUN_TIME_BOUNDS)
+    return bisect_left(RUN_TIME_BOUNDS, run_time)  # the first bound >= run_time
 
 
 @dataclass(frozen=True, slots=True)

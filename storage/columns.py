@@ -27,3 +27,18 @@ JOINED_JOB_COLUMNS: Final = ", ".join("j." + name.strip() for name in JOB_COLUMN
 SCHEDULE_COLUMNS: Final = (
     "s.name, s.kind, s.cron, s.tz, s.last_tick, s.paused, s.paused_reason, s.changed_at"
 )
+
+# The rollup's bucket widths and histogram (jobdeck.core.system's BUCKET_SECONDS, MINUTE,
+# ALL_TIME and HISTOGRAM_SIZE), repeated here because the plain-sqlite3 read path imports the
+# queries and must not import pydantic; tests/storage/test_system.py checks they agree.
+ROLLUP_FINE: Final = 10.0
+ROLLUP_MINUTE: Final = 60.0
+ROLLUP_MINUTE_INT: Final = 60
+ROLLUP_ALL_TIME: Final = 0.0
+HISTOGRAM_COLUMN_NAMES: Final = tuple("h" + str(i) for i in range(16))
+# The histogram's columns, h0 .. h15.
+HISTOGRAM_COLUMNS: Final = ", ".join(HISTOGRAM_COLUMN_NAMES)
+# The columns an upsert or a fold adds up.
+ROLLUP_SUMMED: Final = ("n", "run_time", *HISTOGRAM_COLUMN_NAMES)
+# The column order `system.rollup_from_row` reads.
+ROLLUP_COLUMNS: Final = "width, start, kind, outcome, code, n, run_time, " + HISTOGRAM_COLUMNS

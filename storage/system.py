@@ -35,32 +35,30 @@ from jobdeck.core.system import (
 from jobdeck.storage.rows import encode_json
 
 RollupKey = tuple[float, str, str, str]  # bucket start, kind, outcome, code
-HISTOGRAM_COLUMNS = ", ".join(f"h{i}" for i in range(HISTOGRAM_SIZE))
 
 
-@dataclass(frozen=True, slots=True)
-class Ended:
-    """One counted move of one job, worked out before the transaction: which rollup key it adds
-    to and how long its attempt ran (None: it never ran)."""
-
-    key: RollupKey
-    run_time: float | None
+# One counted move of one job, worked out before the transaction: the rollup key it adds to
+# and how long its attempt ran (None: it never ran). A plain tuple: a worker makes one a job.
+Ended = tuple[RollupKey, float | None]
 
 
 def ended(change: Change) -> Ended | None:
     """The rollup's part of a change, or None when the rollup does not count it."""
     before, after = change.before, change.after
+    if before.status is Status.RUNNING:
+        # The claim set updated_at to the attempt's start, and nothing else moves it while the
+        # job runs: the attempt ran from there to this change.
+        run_time: float | None = max(0.0, after.updated_at - before.updated_at)
+        if after.status is Status.DONE:  # most changes: no reason to look at
+            return (bucket_of(after.updated_at), after.kind, "done", ""), run_time
+    else:
+        run_time = None
     reason = change.reason if change.reason is not None else after.reason
     counted = ended_as(before.status, after, change.outcome, reason)
     if counted is None:
         return None
     outcome, code = counted
-    run_time = None
-    if before.status is Status.RUNNING:
-        # The claim set updated_at to the attempt's start, and nothing else moves it while the
-        # job runs: the attempt ran from there to this change.
-        run_time = max(0.0, after.updated_at - before.updated_at)
-    return Ended((bucket_of(after.updated_at), after.kind, outcome.value, code), run_time)
+    return (bucket_of(after.updated_at), after.kind, outcome.value, code), run_time
 
 
 def created(job: Job) -> Ended | None:
@@ -69,7 +67,7 @@ def created(job: Job) -> Ended | None:
     if counted is None:
         return None
     outcome, code = counted
-    return Ended((bucket_of(job.updated_at), job.kind, outcome.value, code), None)
+    return (bucket_of(job.updated_at), job.kind, outcome.value, code), None
 
 
 @dataclass
@@ -88,13 +86,14 @@ class Tally:
     def end(self, counted: Ended | None) -> None:
         if counted is None:
             return
-        row = self.rows.get(counted.key)
+        key, run_time = counted
+        row = self.rows.get(key)
         if row is None:
-            row = self.rows[counted.key] = [0, 0.0] + [0] * HISTOGRAM_SIZE
+            row = self.rows[key] = [0, 0.0] + [0] * HISTOGRAM_SIZE
         row[0] += 1
-        if counted.run_time is not None:
-            row[1] += counted.run_time
-            row[2 + histogram_slot(counted.run_time)] += 1
+        if run_time is not None:
+            row[1] += run_time
+            row[2 + histogram_slot(run_time)] += 1
 
     def statuses(self) -> dict[str, int]:
         """The per-status deltas (what the `counts` table takes)."""

@@ -10,17 +10,20 @@ from __future__ import annotations
 
 from typing import Final
 
-from jobdeck.core.system import ALL_TIME, BUCKET_SECONDS, HISTOGRAM_SIZE, MINUTE
 from jobdeck.storage.columns import (
     ATTEMPT_COLUMNS,
     EVENT_COLUMNS,
     FAULT_COLUMNS,
     JOB_COLUMNS,
     JOINED_JOB_COLUMNS,
+    ROLLUP_ALL_TIME,
+    ROLLUP_COLUMNS,
+    ROLLUP_FINE,
+    ROLLUP_MINUTE,
+    ROLLUP_SUMMED,
     SCHEDULE_COLUMNS,
     STEP_COLUMNS,
 )
-from jobdeck.storage.system import HISTOGRAM_COLUMNS
 
 SCHEMA: Final = "jobdeck"
 # The channel a write that queues jobs notifies; idle workers LISTEN on it.
@@ -62,16 +65,21 @@ INSERT INTO jobdeck.schema_version (version) VALUES ({version:d});
 
 # -- the events lock ---------------------------------------------------------------------------
 
-_ROLLUP_COLUMNS: Final = f"width, start, kind, outcome, code, n, run_time, {HISTOGRAM_COLUMNS}"
+_ROLLUP_COLUMNS: Final = ROLLUP_COLUMNS
 _ROLLUP_KEY: Final = "width, start, kind, outcome, code"
-_ROLLUP_TYPES: Final = ("float8", "text", "text", "text", "bigint", "float8") + (
-    ("bigint",) * HISTOGRAM_SIZE
+_ROLLUP_TYPES: Final = (
+    ("float8", "text", "text", "text")
+    + ("bigint", "float8")
+    + ("bigint",) * (len(ROLLUP_SUMMED) - 2)
 )
-_ROLLUP_ARRAYS: Final = ", ".join(f"${13 + i}::{t}[]" for i, t in enumerate(_ROLLUP_TYPES))
-_ADDS: Final = ", ".join(
-    f"{c} = rollup.{c} + excluded.{c}" for c in ("n", "run_time", *HISTOGRAM_COLUMNS.split(", "))
+# The rollup's rows as arrays $13, $14 ...: start, kind, outcome, code, then the summed columns.
+_ROLLUP_ARRAYS: Final = ", ".join(
+    "$" + str(13 + i) + "::" + t + "[]" for i, t in enumerate(_ROLLUP_TYPES)
 )
-_SUMS: Final = ", ".join(f"sum({c})" for c in ("n", "run_time", *HISTOGRAM_COLUMNS.split(", ")))
+_ADDS: Final = ", ".join(c + " = rollup." + c + " + excluded." + c for c in ROLLUP_SUMMED)
+_SUMS: Final = ", ".join("sum(" + c + ")" for c in ROLLUP_SUMMED)
+_R_SUMS: Final = ", ".join("sum(r." + c + ")" for c in ROLLUP_SUMMED)
+
 # Append events (one array per column, in array order), adjust counts by status deltas
 # ($8, $9), kind_counts by (kind, status) deltas ($10..$12) and add to the rollup's 10-second
 # buckets ($13..: start, kind, outcome, code, n, run time, the histogram's counts; one row per
@@ -103,7 +111,7 @@ WITH locked AS MATERIALIZED (
     ON CONFLICT (kind, status) DO UPDATE SET n = kind_counts.n + excluded.n
 )
 INSERT INTO rollup ({_ROLLUP_COLUMNS})
-SELECT {BUCKET_SECONDS!r}, r.*
+SELECT {ROLLUP_FINE!r}, r.*
 FROM locked, unnest({_ROLLUP_ARRAYS}) AS r
 ON CONFLICT ({_ROLLUP_KEY}) DO UPDATE SET {_ADDS}
 """
@@ -583,10 +591,24 @@ DELETE_JOB_CANCELS: Final = "DELETE FROM cancels WHERE job_id = ANY($1::text[])"
 # minute buckets start at most a minute before they end.
 SELECT_ROLLUP: Final = f"""
 SELECT {_ROLLUP_COLUMNS} FROM rollup
-WHERE width IN ({BUCKET_SECONDS!r}, {MINUTE!r}) AND start > $1 - {MINUTE!r}
+WHERE width IN ({ROLLUP_FINE!r}, {ROLLUP_MINUTE!r}) AND start > $1 - {ROLLUP_MINUTE!r}
   AND start + width > $1 AND ($2::text IS NULL OR kind = $2)
 ORDER BY start, width, kind, outcome, code
 """
+_SPAN_SUMS: Final = f"""
+WITH edges AS (SELECT lo, lead(lo) OVER (ORDER BY lo) AS hi FROM unnest($1::float8[]) AS lo)
+SELECT e.hi - e.lo, e.lo, {{kind}}, r.outcome, r.code, {_R_SUMS}
+FROM rollup AS r JOIN edges AS e ON r.start + r.width > e.lo AND r.start + r.width <= e.hi
+WHERE r.width IN ({ROLLUP_FINE!r}, {ROLLUP_MINUTE!r}) AND r.start > $2 - {ROLLUP_MINUTE!r}
+  AND r.start <= $3 AND ($4::text IS NULL OR r.kind = $4)
+GROUP BY e.lo, e.hi, {{group}}r.outcome, r.code
+ORDER BY e.lo, {{group}}r.outcome, r.code
+"""
+# The rows of the buckets that end in each span between consecutive edges ($1, ascending; $2
+# and $3 its first and last), summed per key: one row per span and key (Store.rollup_sums).
+SUM_ROLLUP_PER_KIND: Final = _SPAN_SUMS.format(kind="r.kind", group="r.kind, ")
+# The same summed across kinds (kind '').
+SUM_ROLLUP: Final = _SPAN_SUMS.format(kind="''", group="")
 # Every row, the ALL_TIME ones too (of kind $1, when not NULL).
 SELECT_ROLLUP_ALL: Final = f"""
 SELECT {_ROLLUP_COLUMNS} FROM rollup WHERE $1::text IS NULL OR kind = $1
@@ -595,8 +617,8 @@ ORDER BY start, width, kind, outcome, code
 # Whether anything is old enough to fold ($1 fine cutoff, $2 minute cutoff) or a worker has been
 # silent since before $3 (probes of keys; the common answer is no).
 NEEDS_FOLD: Final = f"""
-SELECT EXISTS (SELECT 1 FROM rollup WHERE width = {BUCKET_SECONDS!r} AND start < $1)
-    OR EXISTS (SELECT 1 FROM rollup WHERE width = {MINUTE!r} AND start < $2)
+SELECT EXISTS (SELECT 1 FROM rollup WHERE width = {ROLLUP_FINE!r} AND start < $1)
+    OR EXISTS (SELECT 1 FROM rollup WHERE width = {ROLLUP_MINUTE!r} AND start < $2)
     OR EXISTS (SELECT 1 FROM workers WHERE last_seen < $3)
 """
 # Folding takes the events lock: no writer adds to the rollup meanwhile, and two folds never
@@ -605,23 +627,23 @@ LOCK_EVENTS: Final = f"SELECT pg_advisory_xact_lock({EVENTS_LOCK})"
 # Fold the 10-second buckets that start before $1 into their minutes, then drop them.
 FOLD_FINE: Final = f"""
 INSERT INTO rollup ({_ROLLUP_COLUMNS})
-SELECT {MINUTE!r}, floor(start / {MINUTE!r}) * {MINUTE!r} AS minute, kind, outcome, code,
-       {_SUMS}
-FROM rollup WHERE width = {BUCKET_SECONDS!r} AND start < $1
+SELECT {ROLLUP_MINUTE!r}, floor(start / {ROLLUP_MINUTE!r}) * {ROLLUP_MINUTE!r} AS minute,
+       kind, outcome, code, {_SUMS}
+FROM rollup WHERE width = {ROLLUP_FINE!r} AND start < $1
 GROUP BY minute, kind, outcome, code
 ON CONFLICT ({_ROLLUP_KEY}) DO UPDATE SET {_ADDS}
 """
-DROP_FINE: Final = f"DELETE FROM rollup WHERE width = {BUCKET_SECONDS!r} AND start < $1"
+DROP_FINE: Final = f"DELETE FROM rollup WHERE width = {ROLLUP_FINE!r} AND start < $1"
 # Fold the minute buckets that start before $1 into the ALL_TIME row of their key, then drop
 # them: totals never shrink.
 FOLD_MINUTES: Final = f"""
 INSERT INTO rollup ({_ROLLUP_COLUMNS})
-SELECT {ALL_TIME!r}, {ALL_TIME!r}, kind, outcome, code, {_SUMS}
-FROM rollup WHERE width = {MINUTE!r} AND start < $1
+SELECT {ROLLUP_ALL_TIME!r}, {ROLLUP_ALL_TIME!r}, kind, outcome, code, {_SUMS}
+FROM rollup WHERE width = {ROLLUP_MINUTE!r} AND start < $1
 GROUP BY kind, outcome, code
 ON CONFLICT ({_ROLLUP_KEY}) DO UPDATE SET {_ADDS}
 """
-DROP_MINUTES: Final = f"DELETE FROM rollup WHERE width = {MINUTE!r} AND start < $1"
+DROP_MINUTES: Final = f"DELETE FROM rollup WHERE width = {ROLLUP_MINUTE!r} AND start < $1"
 # Jobs per kind and status.
 SELECT_KIND_COUNTS: Final = "SELECT kind, status, n FROM kind_counts ORDER BY kind, status"
 # Per kind with queued jobs: when its longest-waiting queued job became ready (one probe each).

@@ -301,6 +301,8 @@ class PostgresStore:
         return bool(status == "UPDATE 1")
 
     async def fold_rollup(self, now: float) -> bool:
+        if self.read_only:
+            raise read_only_error(self._target)
         fine, coarse = fold_cutoffs(now)
         before = now - WORKER_FORGET_AFTER
         if not await self._read(lambda conn: conn.fetchval(q.NEEDS_FOLD, fine, coarse, before)):
@@ -317,6 +319,16 @@ class PostgresStore:
             rows = await self._read(lambda conn: conn.fetch(q.SELECT_ROLLUP, since, kind))
         else:
             rows = await self._read(lambda conn: conn.fetch(q.SELECT_ROLLUP_ALL, kind))
+        return [rollup_from_row(tuple(row)) for row in rows]
+
+    async def rollup_sums(
+        self, edges: Sequence[float], kind: str | None = None, *, per_kind: bool = True
+    ) -> list[RollupRow]:
+        if len(edges) < 2:
+            return []
+        sql = q.SUM_ROLLUP_PER_KIND if per_kind else q.SUM_ROLLUP
+        spans = sorted(edges)
+        rows = await self._read(lambda conn: conn.fetch(sql, spans, spans[0], spans[-1], kind))
         return [rollup_from_row(tuple(row)) for row in rows]
 
     async def kind_counts(self) -> dict[str, dict[Status, int]]:

@@ -11,17 +11,21 @@ from __future__ import annotations
 
 from typing import Final
 
-from jobdeck.core.system import ALL_TIME, BUCKET_SECONDS, HISTOGRAM_SIZE, MINUTE
 from jobdeck.storage.columns import (
     ATTEMPT_COLUMNS,
     EVENT_COLUMNS,
     FAULT_COLUMNS,
     JOB_COLUMNS,
     JOINED_JOB_COLUMNS,
+    ROLLUP_ALL_TIME,
+    ROLLUP_COLUMNS,
+    ROLLUP_FINE,
+    ROLLUP_MINUTE,
+    ROLLUP_MINUTE_INT,
+    ROLLUP_SUMMED,
     SCHEDULE_COLUMNS,
     STEP_COLUMNS,
 )
-from jobdeck.storage.system import HISTOGRAM_COLUMNS
 
 # -- opening -----------------------------------------------------------------------------------
 
@@ -487,11 +491,11 @@ DELETE_JOB_CANCELS: Final = _DELETE_OF_JOBS.format(table="cancels")
 
 # -- the system: workers, kind counts, the rollup ----------------------------------------------
 
-_ADDS: Final = ", ".join(
-    f"{c} = {c} + excluded.{c}" for c in ("n", "run_time", *HISTOGRAM_COLUMNS.split(", "))
-)
-_SUMS: Final = ", ".join(f"sum({c})" for c in ("n", "run_time", *HISTOGRAM_COLUMNS.split(", ")))
-_ROLLUP_COLUMNS: Final = f"width, start, kind, outcome, code, n, run_time, {HISTOGRAM_COLUMNS}"
+_ADDS: Final = ", ".join(c + " = " + c + " + excluded." + c for c in ROLLUP_SUMMED)
+_SUMS: Final = ", ".join("sum(" + c + ")" for c in ROLLUP_SUMMED)
+_R_SUMS: Final = ", ".join("sum(r." + c + ")" for c in ROLLUP_SUMMED)
+_ROLLUP_MARKS: Final = ", ".join("?" * (len(ROLLUP_SUMMED) + 4))
+_ROLLUP_COLUMNS: Final = ROLLUP_COLUMNS
 _ROLLUP_KEY: Final = "width, start, kind, outcome, code"
 
 # Adjust the jobs of one kind and status by a delta, beside ADD_TO_COUNT. Values: kind, status,
@@ -504,17 +508,35 @@ ON CONFLICT (kind, status) DO UPDATE SET n = n + excluded.n
 # code, n, run time, then the histogram's counts.
 ADD_TO_ROLLUP: Final = f"""
 INSERT INTO rollup ({_ROLLUP_COLUMNS})
-VALUES ({BUCKET_SECONDS!r}, {", ".join("?" * (6 + HISTOGRAM_SIZE))})
+VALUES ({ROLLUP_FINE!r}, {_ROLLUP_MARKS})
 ON CONFLICT ({_ROLLUP_KEY}) DO UPDATE SET {_ADDS}
 """
 # Rows of the buckets that end after :since (of :kind, when not NULL), through the key: fine and
 # minute buckets start at most a minute before they end.
 SELECT_ROLLUP: Final = f"""
 SELECT {_ROLLUP_COLUMNS} FROM rollup
-WHERE width IN ({BUCKET_SECONDS!r}, {MINUTE!r}) AND start > :since - {MINUTE!r}
-  AND start + width > :since AND (:kind IS NULL OR kind = :kind)
+WHERE width IN ({ROLLUP_FINE!r}, {ROLLUP_MINUTE!r})
+  AND start > :since - {ROLLUP_MINUTE!r} AND start + width > :since
+  AND (:kind IS NULL OR kind = :kind)
 ORDER BY start, width, kind, outcome, code
 """
+_SPAN_SUMS: Final = f"""
+WITH edges AS (SELECT value AS lo, lead(value) OVER (ORDER BY value) AS hi
+               FROM json_each(:edges))
+SELECT e.hi - e.lo, e.lo, {{kind}}, r.outcome, r.code, {_R_SUMS}
+FROM rollup AS r JOIN edges AS e ON r.start + r.width > e.lo AND r.start + r.width <= e.hi
+WHERE r.width IN ({ROLLUP_FINE!r}, {ROLLUP_MINUTE!r})
+  AND r.start > :lowest - {ROLLUP_MINUTE!r} AND r.start <= :highest
+  AND (:kind IS NULL OR r.kind = :kind)
+GROUP BY e.lo, {{group}}r.outcome, r.code
+ORDER BY e.lo, {{group}}r.outcome, r.code
+"""
+# The rows of the buckets that end in each span between consecutive :edges (a JSON array,
+# ascending; :lowest and :highest its first and last), summed per key: one row per span and key
+# (Store.rollup_sums). The sums run in SQLite: a day of minutes for ten kinds is 60,000 rows.
+SUM_ROLLUP_PER_KIND: Final = _SPAN_SUMS.format(kind="r.kind", group="r.kind, ")
+# The same summed across kinds (kind '').
+SUM_ROLLUP: Final = _SPAN_SUMS.format(kind="''", group="")
 # Every row, the ALL_TIME ones too (of :kind, when not NULL).
 SELECT_ROLLUP_ALL: Final = f"""
 SELECT {_ROLLUP_COLUMNS} FROM rollup WHERE :kind IS NULL OR kind = :kind
@@ -522,29 +544,30 @@ ORDER BY start, width, kind, outcome, code
 """
 # Whether anything is old enough to fold (two probes of the key; the common answer is no).
 ANY_TO_FOLD: Final = f"""
-SELECT EXISTS (SELECT 1 FROM rollup WHERE width = {BUCKET_SECONDS!r} AND start < :fine)
-    OR EXISTS (SELECT 1 FROM rollup WHERE width = {MINUTE!r} AND start < :coarse)
+SELECT EXISTS (SELECT 1 FROM rollup WHERE width = {ROLLUP_FINE!r} AND start < :fine)
+    OR EXISTS (SELECT 1 FROM rollup WHERE width = {ROLLUP_MINUTE!r} AND start < :coarse)
 """
 # Fold the 10-second buckets that start before :fine into their minutes, then drop them.
 FOLD_FINE: Final = f"""
 INSERT INTO rollup ({_ROLLUP_COLUMNS})
-SELECT {MINUTE!r}, (CAST(start AS INTEGER) / {int(MINUTE)}) * {MINUTE!r} AS minute, kind, outcome,
-       code, {_SUMS}
-FROM rollup WHERE width = {BUCKET_SECONDS!r} AND start < :fine
+SELECT {ROLLUP_MINUTE!r},
+       (CAST(start AS INTEGER) / {ROLLUP_MINUTE_INT}) * {ROLLUP_MINUTE!r} AS minute,
+       kind, outcome, code, {_SUMS}
+FROM rollup WHERE width = {ROLLUP_FINE!r} AND start < :fine
 GROUP BY minute, kind, outcome, code
 ON CONFLICT ({_ROLLUP_KEY}) DO UPDATE SET {_ADDS}
 """
-DROP_FINE: Final = f"DELETE FROM rollup WHERE width = {BUCKET_SECONDS!r} AND start < :fine"
+DROP_FINE: Final = f"DELETE FROM rollup WHERE width = {ROLLUP_FINE!r} AND start < :fine"
 # Fold the minute buckets that start before :coarse into the ALL_TIME row of their key, then
 # drop them: totals never shrink.
 FOLD_MINUTES: Final = f"""
 INSERT INTO rollup ({_ROLLUP_COLUMNS})
-SELECT {ALL_TIME!r}, {ALL_TIME!r}, kind, outcome, code, {_SUMS}
-FROM rollup WHERE width = {MINUTE!r} AND start < :coarse
+SELECT {ROLLUP_ALL_TIME!r}, {ROLLUP_ALL_TIME!r}, kind, outcome, code, {_SUMS}
+FROM rollup WHERE width = {ROLLUP_MINUTE!r} AND start < :coarse
 GROUP BY kind, outcome, code
 ON CONFLICT ({_ROLLUP_KEY}) DO UPDATE SET {_ADDS}
 """
-DROP_MINUTES: Final = f"DELETE FROM rollup WHERE width = {MINUTE!r} AND start < :coarse"
+DROP_MINUTES: Final = f"DELETE FROM rollup WHERE width = {ROLLUP_MINUTE!r} AND start < :coarse"
 # Jobs per kind and status.
 SELECT_KIND_COUNTS: Final = "SELECT kind, status, n FROM kind_counts ORDER BY kind, status"
 # Per kind with queued jobs: when its longest-waiting queued job became ready (one probe each).

@@ -71,6 +71,7 @@ from jobdeck.storage.sqlite.errors import (
 from jobdeck.storage.sqlite.files import check_path, create_file
 from jobdeck.storage.sqlite.group_commit import GroupCommit
 from jobdeck.storage.system import (
+    Tally,
     kind_counts_from,
     rollup_from_row,
     worker_from_row,
@@ -223,10 +224,17 @@ class SqliteStore:
         planned = tx.plan(changes)
 
         def both(conn: sqlite3.Connection) -> tuple[list[bool], list[tx.ClaimedRow]]:
-            applied = tx.apply(conn, planned=planned) if planned else []
-            if limit <= 0:
-                return applied, []
-            rows = tx.claim(conn, worker=worker, kinds=kinds, limit=limit, now=now, expires=expires)
+            # One count for both parts: a worker's finished jobs leave `running` as many of its
+            # new ones enter it, and those moves cancel out before they reach a statement.
+            moves = Tally()
+            applied = tx.apply(conn, planned=planned, tally=moves) if planned else []
+            rows: list[tx.ClaimedRow] = []
+            if limit > 0:
+                rows = tx.claim(
+                    conn, worker=worker, kinds=kinds, limit=limit, now=now, expires=expires,
+                    tally=moves,
+                )  # fmt: skip
+            tx.count(conn, moves)
             return applied, rows
 
         applied, rows = await self._write(both)
@@ -269,6 +277,8 @@ class SqliteStore:
         return changed == 1
 
     async def fold_rollup(self, now: float) -> bool:
+        if self.read_only:
+            await self._write(lambda conn: None)  # refuses, in the one sentence every write has
         if not await self._run(partial(tx.needs_fold, now=now)):
             return False
         return await self._write(partial(tx.fold, now=now))
@@ -280,6 +290,21 @@ class SqliteStore:
     async def rollup(self, since: float, kind: str | None = None) -> list[RollupRow]:
         sql = q.SELECT_ROLLUP if since > 0 else q.SELECT_ROLLUP_ALL
         params = {"since": since, "kind": kind}
+        rows = await self._run(lambda conn: conn.execute(sql, params).fetchall())
+        return [rollup_from_row(row) for row in rows]
+
+    async def rollup_sums(
+        self, edges: Sequence[float], kind: str | None = None, *, per_kind: bool = True
+    ) -> list[RollupRow]:
+        if len(edges) < 2:
+            return []
+        sql = q.SUM_ROLLUP_PER_KIND if per_kind else q.SUM_ROLLUP
+        params = {
+            "edges": encode_json(sorted(edges)),
+            "lowest": min(edges),
+            "highest": max(edges),
+            "kind": kind,
+        }
         rows = await self._run(lambda conn: conn.execute(sql, params).fetchall())
         return [rollup_from_row(row) for row in rows]
 

@@ -162,9 +162,11 @@ def claim(
     limit: int,
     now: float,
     expires: float,
+    tally: Tally | None = None,
 ) -> list[ClaimedRow]:
     """queued -> running for up to `limit` ready jobs: their attempts, events and faults. A kind
-    at its concurrency or rate limit is stepped over; the others are claimed as ever."""
+    at its concurrency or rate limit is stepped over; the others are claimed as ever. With
+    `tally`, the moves are added to it for the caller to count; else they are counted here."""
     params: dict[str, object] = {"worker": worker, "expires": expires, "now": now, "limit": limit}
     limited = limits.in_scope((row[0] for row in conn.execute(q.ANY_LIMIT)), kinds)
     if limited:
@@ -180,10 +182,11 @@ def claim(
     conn.executemany(
         q.INSERT_EVENT, [(row[0], "queued", "running", row[4], None, now) for row in rows]
     )
-    tally = Tally()
+    moves = Tally() if tally is None else tally
     for kind, n in Counter(row[1] for row in rows).items():
-        tally.move(kind, "queued", "running", n)
-    count(conn, tally)
+        moves.move(kind, "queued", "running", n)
+    if tally is None:
+        count(conn, moves)
     faults: list[Row | None] = [None] * len(rows)
     if conn.execute(q.ANY_FAULT_ARMED).fetchone()[0]:
         for i, row in enumerate(rows):
@@ -302,10 +305,14 @@ def plan(changes: Sequence[Change]) -> list[Planned]:
     return planned
 
 
-def apply(conn: sqlite3.Connection, *, planned: Sequence[Planned]) -> list[bool]:
-    """Compare-and-set each change; an applied one appends its event and closes its attempt."""
+def apply(
+    conn: sqlite3.Connection, *, planned: Sequence[Planned], tally: Tally | None = None
+) -> list[bool]:
+    """Compare-and-set each change; an applied one appends its event and closes its attempt.
+    With `tally`, the moves are added to it for the caller to count (a worker's apply and claim
+    count once: its jobs' running -1 and +1 cancel out); else they are counted here."""
     applied: list[bool] = []
-    tally = Tally()
+    moves = Tally() if tally is None else tally
     events: list[Row] = []
     closes: list[Row] = []
     for change in planned:
@@ -314,8 +321,8 @@ def apply(conn: sqlite3.Connection, *, planned: Sequence[Planned]) -> list[bool]
         if not won:
             continue
         _, was, becomes, *_ = change.event
-        tally.move(change.kind, was, becomes)
-        tally.end(change.ended)
+        moves.move(change.kind, was, becomes)
+        moves.end(change.ended)
         events.append(change.event)
         if change.close is not None:
             closes.append(change.close)
@@ -323,7 +330,8 @@ def apply(conn: sqlite3.Connection, *, planned: Sequence[Planned]) -> list[bool]
         conn.executemany(q.INSERT_EVENT, events)
     if closes:
         conn.executemany(q.CLOSE_ATTEMPT, closes)
-    count(conn, tally)
+    if tally is None:
+        count(conn, moves)
     return applied
 
 

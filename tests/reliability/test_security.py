@@ -24,6 +24,7 @@ from jobdeck.core import Engine, Fault, Registry, StorageError, demo_registry
 from jobdeck.core.contract import CompensationStatus, Status, Step, StepStatus
 from jobdeck.core.limits import KindLimits
 from jobdeck.core.store import Action, CancelRequest, Change, Store
+from jobdeck.core.system import WorkerInfo
 from jobdeck.storage import open_store
 from jobdeck.storage.sqlite import queries as sqlite_queries
 from tests.cli.harness import (
@@ -256,7 +257,8 @@ READS = {
     "failed_with", "events", "last_cursor", "faults", "workers_alive", "steps", "expired",
     "wait_for_jobs", "notifies", "schedules", "schedule_jobs", "scheduled", "limits",
     "oldest_finished", "prunable", "count_prunable", "records", "pruned_at",
-    "cancel_requests", "wait_for_cancels", "paused_kinds", "kind_seen", "actions",
+    "cancel_requests", "wait_for_cancels", "paused_kinds", "kind_seen", "actions", "workers",
+    "rollup", "rollup_sums", "kind_counts", "oldest_queued",
 }  # fmt: skip
 
 
@@ -277,6 +279,11 @@ def write_calls(job: Any, running: Any) -> dict[str, Any]:
         "arm_fault": lambda s: s.arm_fault(Fault(kind="demo.echo")),
         "touch_worker": lambda s: s.touch_worker("w", 1.0),
         "forget_worker": lambda s: s.forget_worker("w"),
+        "register_worker": lambda s: s.register_worker(
+            WorkerInfo("w", "h", 1, "v", 1.0, 30.0, 1, ()), 1.0
+        ),
+        "beat_worker": lambda s: s.beat_worker("w", 1.0, 0, 0),
+        "fold_rollup": lambda s: s.fold_rollup(1.0),
         "record_step": lambda s: s.record_step(running, step),
         "record_compensation": lambda s: s.record_compensation(
             running, "s", CompensationStatus.DONE, 1, None, 1.0

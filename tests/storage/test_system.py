@@ -262,7 +262,9 @@ async def _finish_and_fold(endings: list[tuple[str, float]], fold_after: float) 
             assert sum(sum(r.histogram) for r in rows) == len(ran)
             await store.fold_rollup(CLAIMED + fold_after)
             assert by_outcome(await store.rollup(0)) == expected
-            assert sum(r.run_time for r in await store.rollup(0)) == pytest.approx(sum(ran))
+            assert sum(r.run_time for r in await store.rollup(0)) == pytest.approx(
+                sum(ran), abs=1e-6 * len(ran)
+            )  # times near 1.7e9 s
         finally:
             await store.close()
 
@@ -300,3 +302,60 @@ async def test_a_worker_registers_reports_its_recent_jobs_and_forgets_itself(sto
     assert stats["demo.echo"].p50 is not None
     done, failed = await engine.throughput()
     assert sum(done) * 10 == 5 and sum(failed) * 10 == 1
+
+
+async def test_sums_in_the_database_give_the_same_stats_as_every_bucket(store: Store) -> None:
+    from jobdeck.core import Engine, Registry
+    from jobdeck.core.system import kind_stats, throughput
+
+    now = CLAIMED + 1000.0
+    await store.insert([make_job(i, kind=("email", "sms")[i % 2]) for i in range(1, 31)])
+    claimed = await store.claim("w1", [], 30, CLAIMED, 3600)
+    boom = make_reason("boom")
+    for i, c in enumerate(claimed):  # endings spread over the 15 minutes before `now`
+        at = CLAIMED + 100 + i * 29.5
+        event = Fail(boom, at) if i % 4 == 0 else Succeed(None, at)
+        await store.apply([change(c.job, event)])
+    engine = Engine(store, Registry(), clock=lambda: now)
+    rows = await store.rollup(now - 900)
+    counts, oldest = await store.kind_counts(), await store.oldest_queued()
+    for since in (300.0, 600.0, 900.0):
+        expected = kind_stats(rows, counts, oldest, now=now, since=now - since)
+        assert await engine.kind_stats(since=since) == expected
+    assert await engine.throughput() == throughput(rows, now=now)
+    assert await engine.throughput(kind="sms") == throughput(rows, now=now, kind="sms")
+
+
+async def test_schema_9_fills_kind_counts_and_keeps_old_worker_rows(tmp_path: Path) -> None:
+    import sqlite3
+
+    from tests.storage.test_sqlite_open import at_schema, insert_job
+
+    path = str(tmp_path / "old.db")
+    with sqlite3.connect(path) as conn:
+        at_schema(conn, 8)
+        for n, status in enumerate(["queued", "queued", "done", "failed"]):
+            insert_job(conn, f"J{n}", status, f"key{n}")
+        conn.execute("INSERT INTO workers (name, last_seen) VALUES ('old', ?)", (T0,))
+    s = await open_store(path)
+    try:
+        assert await s.kind_counts() == {
+            "k": {Status.QUEUED: 2, Status.RUNNING: 0, Status.DONE: 1, Status.FAILED: 1}
+        }
+        assert await s.oldest_queued() == {"k": 0.0}
+        (old,) = await s.workers(T0)
+        assert (old.name, old.lease, old.kinds, old.running) == ("old", 0.0, (), 0)
+        assert await s.workers_alive(T0 + 5, 15.0) == 1  # no lease stored: the caller's window
+        assert await s.workers_alive(T0 + 20, 15.0) == 0
+    finally:
+        await s.close()
+
+
+def test_the_queries_repeat_the_rollup_constants_of_core_system() -> None:
+    from jobdeck.core import system
+    from jobdeck.storage import columns
+
+    assert columns.ROLLUP_FINE == system.BUCKET_SECONDS
+    assert columns.ROLLUP_MINUTE == columns.ROLLUP_MINUTE_INT == system.MINUTE
+    assert columns.ROLLUP_ALL_TIME == system.ALL_TIME
+    assert len(columns.HISTOGRAM_COLUMN_NAMES) == system.HISTOGRAM_SIZE

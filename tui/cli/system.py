@@ -85,7 +85,7 @@ def cmd_workers(args: argparse.Namespace) -> int:
             print(workers_text(workers, now))
         return 0
 
-    return run_engine(args, body, existing=True)
+    return run_engine(args, body, existing=True, read_only=True)
 
 
 def cmd_stats(args: argparse.Namespace) -> int:
@@ -102,7 +102,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
             print(kind_stats_text(stats, args.since.strip().lower()))
         return 0
 
-    return run_engine(args, body, existing=True)
+    return run_engine(args, body, existing=True, read_only=True)
 
 
 def cmd_status(args: argparse.Namespace) -> int:
