@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import cli, client, huey_runs, keepup, raw, scheduled
+from bench import cli, client, huey_runs, keepup, metrics, raw, scheduled, tracing
 from bench import jobdeck_runs as jd
 from bench.report import Report, Row, machine, text, write_markdown
 
@@ -168,6 +168,12 @@ def run(args: argparse.Namespace) -> Report:
         report.add(Row(f"monitor peak RSS {at}", "MB", largest.get("rss_mb"),
                        target="< 200 MB", higher_better=False))  # fmt: skip
         keep_up(folder, report, quick=args.quick)
+        step(f"a /metrics scrape at {args.sizes[-1]:,} jobs with a day of rollup rows")
+        metrics.add_to(report, folder, jobs=args.sizes[-1], scrapes=20 if args.quick else 50)
+        step("claim + complete with OpenTelemetry hidden, its API alone, and its SDK recording")
+        tracing.add_to(
+            report, folder, jobs=n, rounds=1 if args.quick else 5, concurrency=args.concurrency
+        )
     judge(report)
     return report
 

@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Protocol
 
+from jobdeck.core import tracing
 from jobdeck.core.contract import Job, Status, Step
 from jobdeck.core.control import (
     RACE_TRIES,
@@ -129,18 +130,21 @@ class Client:
         Raises NotFound (unknown kind), InvalidInput (bad payload, time or priority),
         StorageError."""
         self._check_open()
-        # prepare, not prepare_many: one payload's error names no position, and a web request's
-        # one submit skips the list around it.
-        job = self._intake.prepare(
-            kind,
-            payload,
-            key=key,
-            max_attempts=max_attempts,
-            run_at=run_at,
-            delay=delay,
-            priority=priority,
-        )
-        (stored,) = self._store.insert((job,))
+        with tracing.submit_span(kind) as span:
+            # prepare, not prepare_many: one payload's error names no position, and a web
+            # request's one submit skips the list around it.
+            job = self._intake.prepare(
+                kind,
+                payload,
+                key=key,
+                max_attempts=max_attempts,
+                run_at=run_at,
+                delay=delay,
+                priority=priority,
+                trace_context=span.traceparent,
+            )
+            (stored,) = self._store.insert((job,))
+            span.stored((stored,))
         if stored.id == job.id:
             log_transition(stored, None, stored.status)
         return stored
@@ -159,29 +163,35 @@ class Client:
         """Check every payload first, then store them all in one transaction. One bad payload
         raises InvalidInput naming its position, and nothing is stored."""
         self._check_open()
-        prepared = self._intake.prepare_many(
-            kind,
-            payloads,
-            key=key,
-            max_attempts=max_attempts,
-            run_at=run_at,
-            delay=delay,
-            priority=priority,
-        )
-        return self._store_new(prepared)
+        with tracing.submit_span(kind) as span:
+            prepared = self._intake.prepare_many(
+                kind,
+                payloads,
+                key=key,
+                max_attempts=max_attempts,
+                run_at=run_at,
+                delay=delay,
+                priority=priority,
+                trace_context=span.traceparent,
+            )
+            stored = self._store_new(prepared)
+            span.stored(stored)
+            return stored
 
     def rerun(self, job_id: str, *, from_step: str | None = None) -> Job:
         """Submit the job's kind and payload again as a new job linked by rerun_of; with
         `from_step`, the steps before it keep their memoized results. Raises NotFound,
         InvalidInput (a step the original does not have)."""
         original = self.get(job_id)
-        job = self._intake.prepare_rerun(original)
-        if from_step is None:
-            (stored,) = self._store_new([job])
-            return stored
-        seeds = steps_before(self._store.steps(original.id), from_step)
-        stored = self._store.insert_rerun(job, seeds)
-        log_transition(stored, None, stored.status)
+        with tracing.submit_span(original.kind) as span:
+            job = self._intake.prepare_rerun(original, trace_context=span.traceparent)
+            if from_step is None:
+                (stored,) = self._store_new([job])
+            else:
+                seeds = steps_before(self._store.steps(original.id), from_step)
+                stored = self._store.insert_rerun(job, seeds)
+                log_transition(stored, None, stored.status)
+            span.stored((stored,))
         return stored
 
     def cancel(self, job_id: str, *, reason: str | None = None, by: str | None = None) -> Job:

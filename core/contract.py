@@ -94,6 +94,9 @@ class Job(_Frozen):
     lease_owner: str | None = None
     lease_expires_at: float | None = None
     priority: int = Field(default=0, ge=MIN_PRIORITY, le=MAX_PRIORITY)
+    # The W3C traceparent of the OpenTelemetry span that submitted the job, when one was
+    # recording (jobdeck.core.tracing); each attempt's span links to it.
+    trace_context: str | None = Field(default=None, max_length=512)
 
     @property
     def live(self) -> bool:

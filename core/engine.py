@@ -20,6 +20,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from jobdeck.core import tracing
 from jobdeck.core.contract import (
     Attempt,
     Deny,
@@ -217,13 +218,15 @@ class Intake:
         run_at: datetime | float | None = None,
         delay: timedelta | float | None = None,
         priority: int | None = None,
+        trace_context: str | None = None,
     ) -> Job:
         """Build the job a submit would store: queued, or failed with the first gate's reason.
 
         Pure apart from the clock and id source. With `run_at` or `delay` the job stays queued
         until then (see `schedule.run_after`); `priority` (default: the kind's) orders it
-        among ready jobs. Raises NotFound for an unknown kind and InvalidInput for a payload
-        that is not a JSON object within the limits, a bad time or a bad priority.
+        among ready jobs; `trace_context` is the submit span's traceparent (`core.tracing`).
+        Raises NotFound for an unknown kind and InvalidInput for a payload that is not a JSON
+        object within the limits, a bad time or a bad priority.
         """
         spec = self.registry.get(kind)
         body, canonical = _checked(payload)
@@ -248,6 +251,7 @@ class Intake:
                 updated_at=now,
                 run_after=due,
                 priority=level,
+                trace_context=trace_context,
             )
         except ValidationError as err:  # e.g. a key that is not a string: JSON keys are text
             first = err.errors()[0]
@@ -267,6 +271,7 @@ class Intake:
         run_at: datetime | float | None = None,
         delay: timedelta | float | None = None,
         priority: int | None = None,
+        trace_context: str | None = None,
     ) -> list[Job]:
         """`prepare` each payload; one bad payload raises InvalidInput naming its position."""
         items = list(payloads)
@@ -286,6 +291,7 @@ class Intake:
                         run_at=run_at,
                         delay=delay,
                         priority=priority,
+                        trace_context=trace_context,
                     )
                 )
             except InvalidInput as err:
@@ -294,10 +300,10 @@ class Intake:
                 raise InvalidInput(f"payload {i}: {err}") from None
         return prepared
 
-    def prepare_rerun(self, original: Job) -> Job:
+    def prepare_rerun(self, original: Job, *, trace_context: str | None = None) -> Job:
         """The new job a rerun of `original` stores: same kind, payload, key and attempts,
         linked by rerun_of (a rerun is never deduplicated against its original), at its
-        priority."""
+        priority; `trace_context` is the rerun's own submit span's, never the original's."""
         return self.prepare(
             original.kind,
             original.payload,
@@ -305,6 +311,7 @@ class Intake:
             max_attempts=original.max_attempts,
             rerun_of=original.id,
             priority=original.priority,
+            trace_context=trace_context,
         )
 
 
@@ -371,16 +378,20 @@ class Engine(Intake, Control):
 
         One bad payload raises InvalidInput (naming its position) and stores nothing.
         """
-        prepared = self.prepare_many(
-            kind,
-            payloads,
-            key=key,
-            max_attempts=max_attempts,
-            run_at=run_at,
-            delay=delay,
-            priority=priority,
-        )
-        return await self._store_new(prepared)
+        with tracing.submit_span(kind) as span:
+            prepared = self.prepare_many(
+                kind,
+                payloads,
+                key=key,
+                max_attempts=max_attempts,
+                run_at=run_at,
+                delay=delay,
+                priority=priority,
+                trace_context=span.traceparent,
+            )
+            stored = await self._store_new(prepared)
+            span.stored(stored)
+            return stored
 
     async def _store_new(self, prepared: Sequence[Job]) -> list[Job]:
         if not prepared:
@@ -400,14 +411,16 @@ class Engine(Intake, Control):
         unknown job and InvalidInput for a step the original does not have.
         """
         original = await self.get(job_id)
-        job = self.prepare_rerun(original)
-        if from_step is None:
-            (stored,) = await self._store_new([job])
-            return stored
-        seeds = steps_before(await self.store.steps(original.id), from_step)
-        stored = await self.store.insert_rerun(job, seeds)
-        log_transition(stored, None, stored.status)
-        self.submitted.set()
+        with tracing.submit_span(original.kind) as span:
+            job = self.prepare_rerun(original, trace_context=span.traceparent)
+            if from_step is None:
+                (stored,) = await self._store_new([job])
+            else:
+                seeds = steps_before(await self.store.steps(original.id), from_step)
+                stored = await self.store.insert_rerun(job, seeds)
+                log_transition(stored, None, stored.status)
+                self.submitted.set()
+            span.stored((stored,))
         return stored
 
     async def retry_group(self, reason_code: str, *, limit: int = 1000) -> list[Job]:

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from jobdeck.core import tracing
 from jobdeck.core.contract import (
     Category,
     CompensationStatus,
@@ -77,6 +78,10 @@ class StepRunner:
 
     async def step(self, name: str, fn: StepFn, *, compensate: CompensateFn | None = None) -> Any:
         """Run `fn` once per job and return its JSON result (from the store on a retry)."""
+        with tracing.step_span(self.job, name):
+            return await self._step(name, fn, compensate)
+
+    async def _step(self, name: str, fn: StepFn, compensate: CompensateFn | None) -> Any:
         if not STEP_NAME.match(name):
             raise Terminal(f"{name!r} is not a step name (letters, digits, _ . : -).")
         if name in self._seen:

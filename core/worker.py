@@ -22,10 +22,12 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from jobdeck.core import tracing
 from jobdeck.core.contract import (
     Fail,
     Fault,
     Job,
+    Outcome,
     Release,
     Requeue,
     Status,
@@ -295,6 +297,10 @@ class Worker:
         self._running[job.id] = task
 
     async def _run(self, claimed: Claimed) -> None:
+        with tracing.attempt_span(claimed.job):
+            await self._attempt(claimed)
+
+    async def _attempt(self, claimed: Claimed) -> None:
         job = claimed.job
         kind: Kind | None = None
         runner: StepRunner | None = None
@@ -318,6 +324,7 @@ class Worker:
                 return
             if job.id in self._lost:
                 self.stats.lost += 1
+                tracing.attempt_ended(Outcome.LOST_LEASE, None)
                 log.warning(
                     "job %s: lease lost on attempt %d, handler cancelled", job.id, job.attempt
                 )
@@ -327,6 +334,7 @@ class Worker:
             raise
         except LeaseLost as err:
             self.stats.lost += 1
+            tracing.attempt_ended(Outcome.LOST_LEASE, None)
             log.warning("%s", err)
         except JobdeckError as err:  # e.g. the kind is not registered in this worker
             failure = classify(Terminal(str(err), code="unknown_kind"))
@@ -436,10 +444,11 @@ class Worker:
         self._queue(job, Fail(reason, self.engine.clock()))
 
     def _queue(self, job: Job, event: Succeed | Fail | Requeue | Release) -> None:
-        after = transition(job, event)
         if isinstance(event, Succeed | Fail):
             self.recent.add(event.at, failed=isinstance(event, Fail))
-        self._finished.put_nowait(Change(job, after, attempt_outcome(event), event_reason(event)))
+        change = Change(job, transition(job, event), attempt_outcome(event), event_reason(event))
+        tracing.attempt_ended(change.outcome, change.reason)
+        self._finished.put_nowait(change)
 
     # -- leases --------------------------------------------------------------------------------
     async def _heartbeat(self, stop: asyncio.Event) -> None:

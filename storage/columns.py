@@ -8,7 +8,7 @@ from typing import Final
 # The column order `rows.job_from_row` reads.
 JOB_COLUMNS: Final = (
     "id, kind, payload, status, attempt, max_attempts, reason, result, idempotency_key, rerun_of,"
-    " created_at, updated_at, run_after, lease_owner, lease_expires_at, priority"
+    " created_at, updated_at, run_after, lease_owner, lease_expires_at, priority, trace_context"
 )
 # The column order `rows.attempt_from_row` reads.
 ATTEMPT_COLUMNS: Final = "job_id, n, started_at, finished_at, outcome, reason, worker"

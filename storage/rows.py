@@ -55,6 +55,7 @@ def job_row(job: Job) -> Row:
         job.lease_owner,
         job.lease_expires_at,
         job.priority,
+        job.trace_context,
     )
 
 
@@ -101,6 +102,7 @@ def is_plain_new(job: Job) -> bool:
         and job.lease_owner is None
         and job.lease_expires_at is None
         and job.created_at == job.updated_at == job.run_after
+        and job.trace_context is None
     )
 
 
@@ -139,6 +141,7 @@ def job_from_row(row: Row) -> Job:
             "lease_owner": row[13],
             "lease_expires_at": row[14],
             "priority": row[15],
+            "trace_context": row[16],
         }
     )
 

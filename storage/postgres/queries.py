@@ -129,11 +129,11 @@ WHERE dedupe_key = ANY($1::text[]) AND status IN ('queued', 'running', 'done')
 INSERT_JOBS: Final = """
 INSERT INTO jobs (id, kind, payload, status, attempt, max_attempts, reason, reason_code, result,
                   idempotency_key, dedupe_key, rerun_of, created_at, updated_at, run_after,
-                  lease_owner, lease_expires_at, priority)
+                  lease_owner, lease_expires_at, priority, trace_context)
 SELECT * FROM unnest($1::text[], $2::text[], $3::json[], $4::text[], $5::int[], $6::int[],
                      $7::json[], $8::text[], $9::json[], $10::text[], $11::text[], $12::text[],
                      $13::float8[], $14::float8[], $15::float8[], $16::text[], $17::float8[],
-                     $18::int[])
+                     $18::int[], $19::text[])
 ON CONFLICT (dedupe_key) WHERE status IN ('queued', 'running', 'done') DO NOTHING
 RETURNING id
 """

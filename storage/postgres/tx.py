@@ -84,7 +84,7 @@ async def insert(conn: Connection, jobs: Sequence[Job]) -> list[Job]:
     stored, new = checks.dedupe(jobs, held)
     if not new:
         return stored
-    rows = await conn.fetch(q.INSERT_JOBS, *_columns(map(job_row, new), 18))
+    rows = await conn.fetch(q.INSERT_JOBS, *_columns(map(job_row, new), 19))
     inserted = {row[0] for row in rows}
     if len(inserted) != len(new):
         # Another transaction took a key between our read and our insert: hand back its job.

@@ -65,6 +65,7 @@ class Job(NamedTuple):
     lease_owner: str | None
     lease_expires_at: float | None
     priority: int
+    trace_context: str | None
 
 
 class Attempt(NamedTuple):

@@ -74,8 +74,8 @@ WHERE dedupe_key IN (SELECT value FROM json_each(:keys)) AND dedupe_key IS NOT N
 INSERT_JOB: Final = """
 INSERT INTO jobs (id, kind, payload, status, attempt, max_attempts, reason, reason_code, result,
                   idempotency_key, dedupe_key, rerun_of, created_at, updated_at, run_after,
-                  lease_owner, lease_expires_at, priority)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                  lease_owner, lease_expires_at, priority, trace_context)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING
 """
 # Store one new queued job with nothing but its own fields: the constants and NULLs are in the

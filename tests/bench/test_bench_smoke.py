@@ -30,6 +30,8 @@ def test_bench_quick_run_prints_the_table_and_writes_markdown(tmp_path: Path) ->
     assert "cost growth" in done.stdout
     assert "Client.submit, one caller" in done.stdout
     assert "pages written by one submit's commit" in done.stdout
+    assert "/metrics scrape at 400 jobs and a day of rollup" in done.stdout
+    assert "OpenTelemetry API, no SDK" in done.stdout
     written = out.read_text(encoding="utf-8")
     assert written.startswith("# Benchmarks") and "| measurement |" in written
 

@@ -45,6 +45,7 @@ COMMANDS: dict[str, str] = {
     "prune": "retention",
     "check": "system",
     "limits": "limits",
+    "metrics": "metrics",
     "demo": "monitor",
     "tui": "monitor",
 }
@@ -81,7 +82,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 # Commands that run for a while and log what happens; the quick ones leave logging alone (a
 # warning still reaches stderr through Python's last-resort handler).
-LONG_RUNNING = frozenset({"worker", "demo", "tui", "check"})
+LONG_RUNNING = frozenset({"worker", "demo", "tui", "check", "metrics"})
 
 
 def configure_logging(debug: bool) -> None:

@@ -321,3 +321,24 @@ def retention(text: str) -> Retention:
     return replace(
         DEFAULT, done=given.get("done", DEFAULT.done), failed=given.get("failed", DEFAULT.failed)
     )
+
+
+def listen_address(text: str, flag: str) -> tuple[str, int]:
+    """(host, port) from `HOST:PORT`, `[IPv6]:PORT` or `:PORT` (every interface); port 0 asks
+    for any free one. Raises InvalidInput naming `flag` for anything else. Whether the host
+    resolves and the port is free is learnt when listening (`jobdeck.core.metrics`)."""
+    from jobdeck.core.errors import InvalidInput
+
+    spoken = text.strip()
+    host, colon, port = spoken.rpartition(":")
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    elif ":" in host:
+        colon = ""  # a bare IPv6 address: its port is ambiguous
+    if not colon or not port.isascii() or not port.isdigit() or "[" in host or "]" in host:
+        raise InvalidInput(
+            f"{flag} wants HOST:PORT, such as 127.0.0.1:9108, [::1]:9108 or :9108, not {text!r}."
+        )
+    if len(port.lstrip("0")) > 5 or int(port) > 65535:
+        raise InvalidInput(f"{flag} names port {port}; a port is 0 to 65535.")
+    return host or "0.0.0.0", int(port)

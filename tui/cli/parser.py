@@ -73,6 +73,26 @@ def build_parser() -> argparse.ArgumentParser:
         "lease (default done=7d,failed=30d; a status left out keeps its default, AGE may be off; "
         "off: never prune); a --burst worker never prunes",
     )
+    w.add_argument(
+        "--metrics-listen",
+        metavar="HOST:PORT",
+        help="also serve the database's Prometheus metrics at http://HOST:PORT/metrics",
+    )
+
+    me = sub.add_parser(
+        "metrics",
+        help="serve the database's Prometheus metrics over HTTP",
+        description="Serve /metrics in the Prometheus text format: jobs by kind and status, "
+        "done, failed, retried, denied and cancelled jobs by kind and reason code, attempt run "
+        "times, queue depth and the oldest queued job's age by kind, workers alive and lease "
+        "recoveries. Each scrape reads the database; payloads and results are never served.",
+    )
+    me.add_argument(
+        "--listen",
+        default="127.0.0.1:9108",
+        metavar="HOST:PORT",
+        help="where to listen (default 127.0.0.1:9108; :9108 for every interface)",
+    )
 
     st = sub.add_parser("status", help="jobs per status")
     st.add_argument("--json", action="store_true")

@@ -11,7 +11,8 @@ import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from jobdeck.tui.cli.inputs import retention, stats_window
+from jobdeck.tui.cli.inputs import listen_address, retention, stats_window
+from jobdeck.tui.cli.metrics import endpoint
 from jobdeck.tui.cli.run import open_peek, run_engine, sqlite_file
 
 if TYPE_CHECKING:
@@ -33,6 +34,9 @@ def cmd_worker(args: argparse.Namespace) -> int:
     if not 1 <= args.lease <= 86_400:
         raise InvalidInput(f"--lease must be between 1 and 86400 seconds, not {args.lease:g}.")
     keep = DEFAULT if args.retention is None else retention(args.retention)
+    listen = (
+        listen_address(args.metrics_listen, "--metrics-listen") if args.metrics_listen else None
+    )
 
     async def body(engine: Engine) -> int:
         worker = Worker(
@@ -56,7 +60,8 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, on_signal)
-        stats = await worker.run(stop)
+        async with endpoint(engine.store, listen):
+            stats = await worker.run(stop)
         print(
             f"worker {worker.name}: {stats.done} done, {stats.failed} failed, "
             f"{stats.retried} retried, {stats.released} released",

@@ -1,0 +1,7 @@
+-- jobdeck schema 10: the trace context of the submit that made a job.
+--
+-- The W3C traceparent of the OpenTelemetry span that submitted the job (NULL when nothing
+-- traced the submit). The worker links each attempt's span to it, so a trace shows which
+-- request a job came from even when it ran much later, in another process. A nullable column
+-- without a default is added without touching any row.
+ALTER TABLE jobs ADD COLUMN trace_context TEXT;
