@@ -12,7 +12,16 @@ import asyncpg
 from jobdeck.core.errors import StorageError, StoreUnavailable
 
 # The errors a store method turns into a StorageError: the server's, the driver's, the network's.
-DRIVER_ERRORS = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError)
+DRIVER_ERRORS = (
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+    asyncpg.InternalClientError,
+    OSError,
+    TimeoutError,
+)
+# The driver's error for a connection whose protocol lost track when the server ended its session
+# mid-transaction (MagicStack/asyncpg#784): the connection must never be used again.
+CONFUSED = asyncpg.InternalClientError
 # Errors that mean "run the whole transaction again": a deadlock or a serialization failure.
 RETRYABLE = (asyncpg.exceptions.TransactionRollbackError,)
 
@@ -31,6 +40,8 @@ def unreachable(exc: BaseException) -> bool:
         return True
     if isinstance(exc, e.PostgresConnectionError):
         return not isinstance(exc, e.ConnectionRejectionError)
+    if isinstance(exc, CONFUSED):
+        return True
     # The driver's own word for a connection that broke between or under calls.
     return isinstance(exc, asyncpg.InterfaceError) and "closed" in str(exc)
 
@@ -114,7 +125,7 @@ def _sentence(exc: BaseException, target: Target) -> StorageError:
         return StorageError(f"{where} accepts no more connections now ({detail}).")
     if isinstance(exc, e.AdminShutdownError | e.CrashShutdownError):
         return StorageError(f"{where} ended the session ({detail}).")
-    if isinstance(exc, e.PostgresConnectionError | asyncpg.InterfaceError):
+    if isinstance(exc, e.PostgresConnectionError | asyncpg.InterfaceError | CONFUSED):
         return StorageError(f"lost the connection to {where} ({detail}).")
     return StorageError(f"PostgreSQL failed on {target.shown} ({detail}).")
 

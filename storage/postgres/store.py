@@ -48,6 +48,7 @@ from jobdeck.storage.postgres import queries as q
 from jobdeck.storage.postgres import tx
 from jobdeck.storage.postgres.connection import Connection, create_pool, listener, prepare
 from jobdeck.storage.postgres.errors import (
+    CONFUSED,
     DRIVER_ERRORS,
     RETRYABLE,
     Target,
@@ -156,7 +157,11 @@ class PostgresStore:
             await asyncio.wait(set(self._orphans))
         try:
             async with self._pool.acquire() as conn:
-                return await fn(conn)
+                try:
+                    return await fn(conn)
+                except CONFUSED:
+                    conn.terminate()  # released closed: the pool opens a fresh one next time
+                    raise
         except DRIVER_ERRORS as exc:
             raise storage_error(exc, self._target) from exc
 

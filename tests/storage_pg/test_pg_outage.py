@@ -33,6 +33,7 @@ E = asyncpg.exceptions
         E.CrashShutdownError("terminating connection because of crash of another process"),
         E.ConnectionDoesNotExistError("connection was closed in the middle of operation"),
         asyncpg.InterfaceError("cannot call Transaction.__aexit__(): the connection is closed"),
+        asyncpg.InternalClientError("cannot switch to state 15; another operation (2) is in"),
     ],
     ids=lambda exc: type(exc).__name__,
 )
