@@ -58,7 +58,9 @@ log = logging.getLogger("jobdeck.worker")
 
 JOB_LOG = logging.getLogger("jobdeck.job")
 FLUSH_GROUP = 64
-CLAIM_RETRIES = 6  # consecutive failed claims (about 6 s of back-off) before the worker stops
+# Consecutive failed claims (about 6 s of back-off) before the worker stops; an unreachable store
+# (StoreUnavailable) is not counted: it is waited out for as long as it lasts.
+CLAIM_RETRIES = 6
 # How often a worker with running jobs asks the store for their cancel requests, when the store
 # cannot tell it (SQLite): a cancel reaches the handler within this plus one query.
 CANCEL_POLL = 0.5
