@@ -37,6 +37,7 @@ _HOME = {
     "JobdeckError": "jobdeck.core.errors",
     "NotFound": "jobdeck.core.errors",
     "StorageError": "jobdeck.core.errors",
+    "StoreUnavailable": "jobdeck.core.errors",
     "TransitionError": "jobdeck.core.errors",
     "WaitTimeout": "jobdeck.core.errors",
     "GateContext": "jobdeck.core.gates",
@@ -79,6 +80,7 @@ if TYPE_CHECKING:
         JobdeckError,
         NotFound,
         StorageError,
+        StoreUnavailable,
         TransitionError,
         WaitTimeout,
     )
@@ -107,6 +109,7 @@ __all__ = [
     "Retryable",
     "Status",
     "StorageError",
+    "StoreUnavailable",
     "Terminal",
     "TransitionError",
     "WaitTimeout",

@@ -28,6 +28,7 @@ _HOME = {
     "JobdeckError": "errors",
     "NotFound": "errors",
     "StorageError": "errors",
+    "StoreUnavailable": "errors",
     "TransitionError": "errors",
     "Gate": "gates",
     "GateContext": "gates",
@@ -77,6 +78,7 @@ if TYPE_CHECKING:
         JobdeckError,
         NotFound,
         StorageError,
+        StoreUnavailable,
         TransitionError,
     )
     from jobdeck.core.gates import Gate, GateContext, deny, gate
@@ -115,6 +117,7 @@ __all__ = [
     "Status",
     "StorageError",
     "Store",
+    "StoreUnavailable",
     "Terminal",
     "TransitionError",
     "Verdict",

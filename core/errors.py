@@ -34,5 +34,11 @@ class StorageError(JobdeckError):
     exit_code = 5
 
 
+class StoreUnavailable(StorageError):
+    """The database cannot be reached for now: the server is down or restarting, or it dropped
+    the connection. Nothing was written by the call that raised it unless it had committed
+    before the connection broke; trying again once the server is back may succeed."""
+
+
 class WaitTimeout(JobdeckError, TimeoutError):
     """A wait for a job to finish ran past its timeout; the job itself is unchanged."""

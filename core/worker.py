@@ -38,7 +38,8 @@ from jobdeck.core.contract import (
 )
 from jobdeck.core.control import request_reason
 from jobdeck.core.engine import Engine, log_transition
-from jobdeck.core.errors import JobdeckError
+from jobdeck.core.errors import JobdeckError, StoreUnavailable
+from jobdeck.core.outage import Outage
 from jobdeck.core.registry import Kind
 from jobdeck.core.retention import DEFAULT as DEFAULT_RETENTION
 from jobdeck.core.retention import Retainer, Retention
@@ -60,7 +61,9 @@ log = logging.getLogger("jobdeck.worker")
 
 JOB_LOG = logging.getLogger("jobdeck.job")
 FLUSH_GROUP = 64
-CLAIM_RETRIES = 6  # consecutive failed claims (about 6 s of back-off) before the worker stops
+# Consecutive failed claims (about 6 s of back-off) before the worker stops; an unreachable store
+# (StoreUnavailable) is not counted: it is waited out for as long as it lasts.
+CLAIM_RETRIES = 6
 # How often a worker with running jobs asks the store for their cancel requests, when the store
 # cannot tell it (SQLite): a cancel reaches the handler within this plus one query.
 CANCEL_POLL = 0.5
@@ -95,6 +98,8 @@ class WorkerStats:
     lost: int = 0
     released: int = 0
     cancelled: int = 0
+    late: int = 0  # finished attempts refused because their lease had moved on (e.g. an outage)
+    outages: int = 0  # times the store was unreachable
 
 
 def worker_name() -> str:
@@ -152,6 +157,7 @@ class Worker:
         self.started_at = engine.clock()  # set again when `run` starts
         self.recent = RecentCounts()  # what the heartbeat reports as done_5m / failed_5m
         self._folded_at = -math.inf  # when this worker last asked the store to fold the rollup
+        self.outage = Outage()
 
     async def run(self, stop: asyncio.Event | None = None) -> WorkerStats:
         """Work until `stop` is set (or, with burst, until the queue is drained)."""
@@ -176,11 +182,12 @@ class Worker:
             beat.cancel()
             watch.cancel()
             await asyncio.gather(*background, return_exceptions=True)
-            await self._flush_all()
+            await self._flush_before_exit()
             try:
                 await self.store.forget_worker(self.name)
             except JobdeckError as err:
                 log.warning("could not deregister worker %s: %s", self.name, err)
+            self.stats.outages = self.outage.count
         return self.stats
 
     def info(self) -> WorkerInfo:
@@ -208,10 +215,20 @@ class Worker:
             if free > 0 or finished:
                 try:
                     self._looked_at = self.engine.clock()
-                    applied, claimed = await self.engine.apply_and_claim(
-                        finished, self.name, self.kinds, max(free, 0), self.lease
+                    applied, claimed = await self.outage.call(
+                        self.engine.apply_and_claim(
+                            finished, self.name, self.kinds, max(free, 0), self.lease
+                        )
                     )
                     failures = 0
+                except StoreUnavailable:
+                    # The server restarts or dropped the connection: keep the finished attempts
+                    # (their compare-and-set decides, once it is back, whether they still
+                    # count) and try again, for as long as it takes; logged once per outage.
+                    for change in finished:
+                        self._finished.put_nowait(change)
+                    await self.outage.pause()
+                    continue
                 except JobdeckError as err:
                     # Locked past the bound, or the database went away for a moment: keep the
                     # finished attempts, wait and try again; a trouble that lasts stops the
@@ -224,7 +241,7 @@ class Worker:
                     log.warning("claim failed (%s); trying again", err)
                     await asyncio.sleep(min(5.0, self.poll * 2**failures))
                     continue
-                _warn_lost_races(finished, applied)
+                self._count_late(finished, applied)
                 for c in claimed:
                     self._start(c)
             if claimed or not self._finished.empty():
@@ -232,7 +249,7 @@ class Worker:
             if free > 0:
                 if time.monotonic() - last_recover >= min(1.0, self.lease / 3):
                     last_recover = time.monotonic()
-                    await self.engine.recover()
+                    await self._recover()
                 if self.burst and not self._running and await self._drained():
                     return
             await self._wait(stop, free > 0)
@@ -240,7 +257,11 @@ class Worker:
     async def _tick(self) -> None:
         """Make the jobs of the schedules' due ticks; trouble is logged and tried again."""
         try:
+            # Not through `outage.call`: a turn with nothing due reads nothing, so its success
+            # would not mean the store is back.
             await self.ticker.run_due(self.engine.clock())
+        except StoreUnavailable as err:
+            self.outage.failed(err)  # logged once per outage; the next turn tries again
         except JobdeckError as err:
             log.warning("could not make the jobs of due schedules (%s); trying again", err)
 
@@ -271,10 +292,27 @@ class Worker:
         self._slot_free.clear()
         self.engine.submitted.clear()
 
+    async def _recover(self) -> None:
+        """Requeue the jobs whose leases ran out; trouble is logged and tried next time."""
+        try:
+            await self.outage.call(self.engine.recover())
+        except StoreUnavailable:
+            pass  # logged once per outage
+        except JobdeckError as err:
+            log.warning("could not recover expired leases (%s); trying again", err)
+
     async def _drained(self) -> bool:
         """Whether nothing this worker could run is queued or running (burst mode's exit); the
-        queued jobs of a paused kind do not count."""
-        await self._flush_all()
+        queued jobs of a paused kind do not count. False while the store is unreachable."""
+        try:
+            return await self.outage.call(self._nothing_left())
+        except StoreUnavailable:
+            await self.outage.pause()
+            return False
+
+    async def _nothing_left(self) -> bool:
+        if not await self._flush_all():
+            raise StoreUnavailable("the finished attempts could not be recorded yet.")
         paused = {p.kind for p in await self.store.paused_kinds()}
         if not self.kinds and not paused:
             counts = await self.store.counts()
@@ -336,6 +374,12 @@ class Worker:
             self.stats.lost += 1
             tracing.attempt_ended(Outcome.LOST_LEASE, None)
             log.warning("%s", err)
+        except StoreUnavailable as err:
+            # Its steps or compensations could not be read or recorded: the attempt is left to
+            # its lease, whose recovery runs it again (at least once, as after a crash).
+            self.outage.failed(err)
+            self.stats.lost += 1
+            log.info("job %s: attempt %d abandoned, the store is unreachable", job.id, job.attempt)
         except JobdeckError as err:  # e.g. the kind is not registered in this worker
             failure = classify(Terminal(str(err), code="unknown_kind"))
             await self._finish(job, None, None, failure, None)
@@ -375,8 +419,8 @@ class Worker:
                 result = await kind.handler(ctx, payload)
             runner.before_return()
             return to_json(result), None
-        except LeaseLost:
-            raise
+        except (LeaseLost, StoreUnavailable):
+            raise  # a step could not be recorded: not the handler's failure
         except asyncio.CancelledError:
             task = asyncio.current_task()
             if task is not None and task.cancelling():
@@ -456,14 +500,11 @@ class Worker:
         while True:
             await asyncio.sleep(period)
             now = self.engine.clock()
+            ids = list(self._running)
             try:
-                await self._beat(now)
-                await self.engine.recover()
-                ids = list(self._running)
-                if not ids:
-                    continue
-                expires = now + self.lease
-                held = await self.store.heartbeat(self.name, ids, expires, now)
+                held = await self.outage.call(self._beat(ids, now))
+            except StoreUnavailable:
+                continue  # logged once per outage; leases that end meanwhile are lost
             except JobdeckError as err:
                 log.warning("heartbeat failed: %s", err)
                 continue
@@ -473,16 +514,21 @@ class Worker:
                     self._lost.add(job_id)
                     task.cancel()
 
-    async def _beat(self, now: float) -> None:
+    async def _beat(self, ids: list[str], now: float) -> set[str]:
         """Tell the registry this worker lives, with what it finished in the last 5 minutes
-        (registering again when its row was dropped), and, once a minute, let the store fold
-        the rollup's old buckets (a read when there is nothing to fold)."""
+        (registering again when its row was dropped), once a minute let the store fold the
+        rollup's old buckets, recover expired leases, renew this worker's; returns the ids whose
+        leases it still holds."""
         done, failed = self.recent.totals(now)
         if not await self.store.beat_worker(self.name, now, done, failed):
             await self.store.register_worker(self.info(), now)
         if now - self._folded_at >= MINUTE:
             self._folded_at = now
             await self.store.fold_rollup(now)
+        await self.engine.recover()
+        if not ids:
+            return set()
+        return await self.store.heartbeat(self.name, ids, now + self.lease, now)
 
     # -- cancel requests -----------------------------------------------------------------------
     async def _watch_cancels(self) -> None:
@@ -496,7 +542,9 @@ class Worker:
             if not ids:
                 continue
             try:
-                requests = await self.store.cancel_requests(ids)
+                requests = await self.outage.call(self.store.cancel_requests(ids))
+            except StoreUnavailable:
+                continue  # logged once per outage
             except JobdeckError as err:
                 log.warning("could not read cancel requests: %s", err)
                 continue
@@ -508,9 +556,25 @@ class Worker:
                 task.cancel()
 
     # -- recording finished attempts outside the claim loop ------------------------------------
-    async def _flush_all(self) -> None:
+    async def _flush_all(self) -> bool:
+        """Record every finished attempt; False (they are kept) when the store is unreachable."""
         while group := self._take(FLUSH_GROUP):
-            await self._flush(group)
+            if not await self._flush(group):
+                return False
+        return True
+
+    async def _flush_before_exit(self) -> None:
+        """Record the finished attempts before the worker stops, waiting up to `grace` for an
+        unreachable store; what is left then is run again after its lease ends."""
+        deadline = time.monotonic() + self.grace
+        while not await self._flush_all() and time.monotonic() < deadline:
+            await self.outage.pause()
+        if left := self._take(self._finished.qsize()):
+            log.error(
+                "could not record %d finished attempts before stopping: the store is "
+                "unreachable; their jobs run again once their leases end",
+                len(left),
+            )
 
     def _take(self, n: int) -> list[Change]:
         out: list[Change] = []
@@ -518,14 +582,35 @@ class Worker:
             out.append(self._finished.get_nowait())
         return out
 
-    async def _flush(self, changes: list[Change]) -> None:
+    async def _flush(self, changes: list[Change]) -> bool:
         try:
-            applied = await self.engine.apply(changes)
+            applied = await self.outage.call(self.engine.apply(changes))
+        except StoreUnavailable:
+            for change in changes:  # kept for the next try; the compare-and-set decides then
+                self._finished.put_nowait(change)
+            return False
         except JobdeckError as err:
             # The lease will expire and recovery will requeue these jobs: at-least-once holds.
             log.error("could not record %d finished attempts: %s", len(changes), err)
+            return True
+        self._count_late(changes, applied)
+        return True
+
+    def _count_late(self, changes: Sequence[Change], applied: Sequence[bool]) -> None:
+        """Count and log (one line) the finished attempts whose compare-and-set lost: their
+        lease had moved on, as after an outage longer than the lease."""
+        late = [c for c, ok in zip(changes, applied, strict=True) if not ok]
+        if not late:
             return
-        _warn_lost_races(changes, applied)
+        self.stats.late += len(late)
+        shown = ", ".join(f"{c.before.id} attempt {c.before.attempt}" for c in late[:3])
+        more = f" and {len(late) - 3} more" if len(late) > 3 else ""
+        log.warning(
+            "%d finished attempt(s) not recorded, their leases had moved on: %s%s",
+            len(late),
+            shown,
+            more,
+        )
 
     async def _drain(self) -> None:
         """Let running handlers finish within `grace`, recording each as it ends, then cancel
@@ -543,16 +628,6 @@ class Worker:
         for task in pending:
             task.cancel()
         await asyncio.gather(*pending, return_exceptions=True)
-
-
-def _warn_lost_races(changes: Sequence[Change], applied: Sequence[bool]) -> None:
-    for change, ok in zip(changes, applied, strict=True):
-        if not ok:
-            log.warning(
-                "job %s: lost the race to record attempt %d (its lease had moved on)",
-                change.before.id,
-                change.before.attempt,
-            )
 
 
 def jobdeck_version() -> str:

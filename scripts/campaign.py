@@ -29,15 +29,18 @@ import sys
 import tempfile
 import threading
 import time
-from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
-from itertools import pairwise
 from pathlib import Path
 from typing import IO, Any
 
 REPO = Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path:  # run as a file: import the checks beside it as `scripts.…`
+    sys.path.insert(0, str(REPO))
+
+from scripts.campaign_checks import Report, check_rows, grouped, read_runs  # noqa: E402
+
 HANDLERS = "tests.reliability.kinds:registry"
 KIND = "rel.campaign"
 LEASE = 1.0
@@ -46,70 +49,9 @@ LEASE = 1.0
 STUCK_AFTER = 5.0
 PROCESS_TIMEOUT = 120.0
 USER_FACING_ERRORS = ("database is locked", "Traceback")
-# mode -> the reason codes a failed job of that mode may end with (lost_lease: killed too often)
-FAILED_WITH = {
-    "ok": {"lost_lease"},
-    "retry_once": {"lost_lease", "retries_exhausted"},
-    "retry_always": {"lost_lease", "retries_exhausted"},
-    "terminal": {"lost_lease", "campaign_terminal"},
-    "deny": {"campaign_denied"},
-}
 
 
 # -- the checks --------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Run:
-    """One execution of a handler, from the campaign log."""
-
-    job: str
-    attempt: int
-    pid: int
-    start: float
-    end: float | None = None
-    closed_by: str | None = None  # end, raise, cancel; None when the process was killed
-
-
-@dataclass
-class Report:
-    """What `verify` found: violations break a guarantee; the rest is information."""
-
-    violations: list[str] = field(default_factory=list)
-    statuses: Counter[str] = field(default_factory=Counter)
-    lost_leases: int = 0
-    rerun_completions: int = 0  # a completed run whose result a SIGKILL kept from being recorded
-    exec_overlaps: int = 0  # a run that started before a stalled one of the same job ended
-
-    def fail(self, message: str) -> None:
-        self.violations.append(message)
-
-
-def read_runs(log: Path, kills: dict[int, float]) -> dict[str, list[Run]]:
-    """Every handler execution per job; a run without a closing line ends when its process was
-    killed (or never, if it was not)."""
-    opened: dict[tuple[str, int, int], Run] = {}
-    runs: dict[str, list[Run]] = defaultdict(list)
-    if not log.exists():
-        return runs
-    for line in log.read_text().splitlines():
-        job, attempt, pid, phase, at = line.split()
-        key = (job, int(attempt), int(pid))
-        if phase == "start":
-            opened[key] = Run(job, int(attempt), int(pid), float(at))
-            continue
-        run = opened.pop(key)
-        runs[job].append(Run(run.job, run.attempt, run.pid, run.start, float(at), phase))
-    for run in opened.values():
-        runs[run.job].append(Run(run.job, run.attempt, run.pid, run.start, kills.get(run.pid)))
-    for trail in runs.values():
-        trail.sort(key=lambda r: r.start)
-    return runs
-
-
-def _pid(worker: str | None) -> int:
-    """The pid inside a worker name `host:pid:random`."""
-    return int(str(worker).split(":")[-2])
-
-
 def verify(db: Path, log: Path, kills: dict[int, float], *, drained: bool = True) -> Report:
     """Check the database and the execution log against the guarantees. With `drained`, every
     job must have finished (the round is over)."""
@@ -121,138 +63,13 @@ def verify(db: Path, log: Path, kills: dict[int, float], *, drained: bool = True
         if check != ["ok"]:
             report.fail(f"integrity_check: {check[:3]}")
         jobs = {r["id"]: r for r in conn.execute("SELECT * FROM jobs")}
-        attempts: dict[str, list[sqlite3.Row]] = defaultdict(list)
-        for row in conn.execute("SELECT * FROM attempts ORDER BY id"):
-            attempts[row["job_id"]].append(row)
-        events: dict[str, list[sqlite3.Row]] = defaultdict(list)
-        for row in conn.execute("SELECT * FROM events ORDER BY cursor"):
-            events[row["job_id"]].append(row)
+        attempts = grouped(conn.execute("SELECT * FROM attempts ORDER BY id").fetchall())
+        events = grouped(conn.execute("SELECT * FROM events ORDER BY cursor").fetchall())
         counted = dict(tuple(r) for r in conn.execute("SELECT status, n FROM counts"))
         conn.execute("COMMIT")
-    actual = Counter(job["status"] for job in jobs.values())
-    report.statuses = actual
-    if {s: n for s, n in counted.items() if n} != dict(actual):
-        report.fail(f"the counts table says {counted}, the jobs table {dict(actual)}")
-    if set(events) != set(jobs):
-        report.fail(f"{len(set(events) ^ set(jobs))} jobs and event trails do not match up")
-    runs = read_runs(log, kills)
-    for job_id, job in jobs.items():
-        _check_job(report, job, attempts[job_id], events[job_id], runs.get(job_id, []), drained)
-    return report
-
-
-def _check_job(
-    report: Report,
-    job: sqlite3.Row,
-    attempts: list[sqlite3.Row],
-    events: list[sqlite3.Row],
-    runs: list[Run],
-    drained: bool,
-) -> None:
-    jid, status = job["id"], job["status"]
-    payload = json.loads(job["payload"])
-    fail = report.fail
-    if drained and status not in ("done", "failed"):
-        fail(f"{jid}: still {status} after the round drained (lost or stuck)")
-    if status == "failed" and (job["reason"] is None or job["reason_code"] is None):
-        fail(f"{jid}: failed without a reason")
-    if status == "failed" and job["reason_code"] not in FAILED_WITH[payload["mode"]]:
-        fail(f"{jid}: a {payload['mode']} job failed with {job['reason_code']}")
-    if status == "done" and json.loads(job["result"]) != {
-        "attempt": job["attempt"],
-        "n": payload["n"],
-    }:
-        fail(f"{jid}: done with the wrong result {job['result']}")
-    if payload["mode"] == "deny" and (status != "failed" or attempts):
-        fail(f"{jid}: a denied job ran or was not failed")
-    _check_attempts(report, job, attempts)
-    _check_events(report, job, attempts, events)
-    _check_runs(report, job, attempts, runs)
-
-
-def _check_attempts(report: Report, job: sqlite3.Row, attempts: list[sqlite3.Row]) -> None:
-    jid, status = job["id"], job["status"]
-    ns = [a["n"] for a in attempts]
-    if ns != list(range(1, len(attempts) + 1)) or job["attempt"] != len(attempts):
-        report.fail(f"{jid}: attempt numbers {ns} but the job is on attempt {job['attempt']}")
-    for a in attempts:
-        if a["outcome"] == "lost_lease":
-            report.lost_leases += 1
-            expired = json.loads(a["reason"])["evidence"]["lease_expired_at"]
-            if not expired < a["finished_at"]:
-                report.fail(f"{jid}: attempt {a['n']} was recovered before its lease ended")
-    for a, b in pairwise(attempts):
-        if a["finished_at"] is None or b["started_at"] < a["finished_at"]:
-            report.fail(f"{jid}: attempts {a['n']} and {b['n']} overlap")
-        if a["outcome"] not in ("retry", "lost_lease"):
-            report.fail(f"{jid}: attempt {a['n']} ended {a['outcome']} but was not the last")
-    outcomes = Counter(a["outcome"] for a in attempts)
-    if status == "done" and (outcomes["done"] != 1 or attempts[-1]["outcome"] != "done"):
-        report.fail(f"{jid}: done, with attempt outcomes {dict(outcomes)}")
-    if status != "done" and outcomes["done"]:
-        report.fail(f"{jid}: {status}, yet an attempt is recorded done")
-    if status == "failed" and attempts and attempts[-1]["outcome"] not in ("failed", "lost_lease"):
-        report.fail(f"{jid}: failed, but its last attempt ended {attempts[-1]['outcome']}")
-    if status in ("done", "failed") and job["lease_owner"] is not None:
-        report.fail(f"{jid}: {status} but still leased to {job['lease_owner']}")
-
-
-_CLOSES = {"done": "done", "failed": "failed", "retry": "queued", "lost_lease": None}
-
-
-def _check_events(
-    report: Report, job: sqlite3.Row, attempts: list[sqlite3.Row], events: list[sqlite3.Row]
-) -> None:
-    """The log replays to the job: its creation, then a claim and a close per attempt."""
-    jid = job["id"]
-    if not events or events[0]["from_status"] is not None:
-        report.fail(f"{jid}: the event trail does not start with the job's creation")
-        return
-    expected: list[tuple[str | None, str, int]] = [(None, events[0]["to_status"], 0)]
-    for i, a in enumerate(attempts):
-        expected.append(("queued", "running", a["n"]))
-        if a["outcome"] == "running":
-            continue
-        to = _CLOSES[a["outcome"]]
-        if to is None:  # a lost lease requeues, or fails the job once its attempts are spent
-            to = "failed" if i == len(attempts) - 1 and job["status"] == "failed" else "queued"
-        expected.append(("running", to, a["n"]))
-    seen = [(e["from_status"], e["to_status"], e["attempt"]) for e in events]
-    if seen != expected:
-        report.fail(f"{jid}: events {seen} do not replay its attempts {expected}")
-    last = events[-1]
-    if (last["to_status"], last["reason_code"]) != (job["status"], job["reason_code"]):
-        report.fail(f"{jid}: the last event says {last['to_status']}, the job {job['status']}")
-
-
-def _check_runs(
-    report: Report, job: sqlite3.Row, attempts: list[sqlite3.Row], runs: list[Run]
-) -> None:
-    """Each execution belongs to a claimed attempt; a completed one is recorded done, or its
-    worker died before it could record it (lost lease); nothing completes after `done`."""
-    jid = job["id"]
-    by_run = {(a["n"], _pid(a["worker"])): a for a in attempts}
-    completions = 0
-    for run in runs:
-        attempt = by_run.get((run.attempt, run.pid))
-        if attempt is None:
-            report.fail(f"{jid}: pid {run.pid} ran attempt {run.attempt} without claiming it")
-            continue
-        if run.closed_by != "end":
-            continue
-        if attempt["outcome"] == "done":
-            completions += 1
-        elif attempt["outcome"] == "lost_lease":
-            report.rerun_completions += 1
-        else:
-            report.fail(
-                f"{jid}: attempt {run.attempt} completed but was recorded {attempt['outcome']}"
-            )
-    if job["status"] == "done" and completions != 1:
-        report.fail(f"{jid}: done, and {completions} runs completed the recorded attempt")
-    for a, b in pairwise(runs):
-        if a.end is None or b.start < a.end:
-            report.exec_overlaps += 1
+    return check_rows(
+        report, jobs, attempts, events, counted, read_runs(log, kills), drained=drained
+    )
 
 
 # -- the processes -----------------------------------------------------------------------------
@@ -267,6 +84,7 @@ class Rig:
 
     folder: Path
     concurrency: int
+    lease: float = LEASE
     workers: list[subprocess.Popen[bytes]] = field(default_factory=list)
     started: list[subprocess.Popen[bytes]] = field(default_factory=list)
     kills: dict[int, float] = field(default_factory=dict)
@@ -281,13 +99,18 @@ class Rig:
     def log(self) -> Path:
         return self.folder / "runs.log"
 
+    @property
+    def target(self) -> str:
+        """What the processes get as --db."""
+        return str(self.db)
+
     def command(self, *args: str) -> list[str]:
         return [
             sys.executable,
             "-m",
             "jobdeck.tui",
             "--db",
-            str(self.db),
+            self.target,
             "--handlers",
             HANDLERS,
             *args,
@@ -304,7 +127,7 @@ class Rig:
         return proc
 
     def start_worker(self) -> None:
-        args = ("worker", "--lease", f"{LEASE:g}", "--concurrency", str(self.concurrency))
+        args = ("worker", "--lease", f"{self.lease:g}", "--concurrency", str(self.concurrency))
         proc = self.start(f"worker-{len(self.started)}", *args)
         with self.lock:
             self.workers.append(proc)

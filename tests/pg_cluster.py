@@ -50,9 +50,33 @@ class Cluster:
     bin: Path
     port: int
     as_user: list[str] = field(default_factory=list)
+    options: list[str] = field(default_factory=list)  # the server's -o options, port aside
 
     def url(self, database: str = "postgres") -> str:
         return f"postgresql://{SERVER_USER}@127.0.0.1:{self.port}/{database}"
+
+    def crash(self) -> None:
+        """`pg_ctl stop -m immediate`: every session ends at once, mid-transaction or not, and
+        the next start recovers from the WAL as after a crash."""
+        self._pg_ctl("-m", "immediate", "-w", "stop")
+
+    def restart(self) -> None:
+        """Start the server again after `crash`, on the same port and socket folder."""
+        self._pg_ctl(
+            "-l", str(self.folder / "server.log"), "-w", "-t", "60",
+            "-o", " ".join([*self.options, f"-p {self.port}"]), "start",
+        )  # fmt: skip
+
+    def _pg_ctl(self, *args: str) -> None:
+        ran = subprocess.run(
+            [*self.as_user, str(self.bin / "pg_ctl"), "-D", str(self.folder / "data"), *args],
+            capture_output=True,
+            text=True,
+            timeout=90,
+            check=False,
+        )
+        if ran.returncode != 0:
+            raise Unavailable(f"pg_ctl {args[-1]} failed: {_tail(self.folder / 'server.log')}")
 
     def stop(self) -> None:
         subprocess.run(
@@ -110,7 +134,7 @@ def start(*, durable: bool = False) -> Cluster:
             capture_output=True, text=True, timeout=90, check=False,
         )  # fmt: skip
         if ran.returncode == 0:
-            return Cluster(folder, bin_dir, port, as_user)
+            return Cluster(folder, bin_dir, port, as_user, options)
         last = _tail(folder / "server.log") or ran.stderr.strip()
     shutil.rmtree(folder, ignore_errors=True)
     raise Unavailable(f"the PostgreSQL server did not start: {last}")

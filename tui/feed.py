@@ -95,8 +95,16 @@ class Feed:
         """Read what changed since the last poll. Raises JobdeckError (e.g. StorageError)."""
         engine = self.engine
         now = engine.clock()
-        touched: set[Status] = set()
         stale, self._stale = self._stale, False
+        try:
+            return await self._read(queries, now, stale)
+        except BaseException:
+            self._stale = self._stale or stale  # a failed read leaves the panes to reload
+            raise
+
+    async def _read(self, queries: Mapping[Status, PaneQuery], now: float, stale: bool) -> Snapshot:
+        engine = self.engine
+        touched: set[Status] = set()
         last = await engine.store.last_cursor()
         if stale or self.cursor is None or last - self.cursor >= EVENTS_PER_TICK:
             # Stale, or far behind: skip to the end rather than replay; every pane reloads.

@@ -27,14 +27,25 @@ def settings(*, read_only: bool) -> dict[str, str]:
 async def create_pool(
     target: Target, *, read_only: bool, max_size: int, connect_timeout: float
 ) -> asyncpg.Pool:
-    """A pool of up to `max_size` connections, one opened now so a bad URL fails here."""
-    return await asyncpg.create_pool(
+    """A pool of up to `max_size` connections, one opened now so a bad URL fails here.
+
+    No floor of open connections: after a restart the pool opens one when a call asks, and
+    that call reports the outage, instead of a background task retrying on its own and
+    logging a traceback each time."""
+    pool = await asyncpg.create_pool(
         target.url,
-        min_size=1,
+        min_size=0,
         max_size=max_size,
         timeout=connect_timeout,
         server_settings=settings(read_only=read_only),
     )
+    try:
+        async with pool.acquire():
+            pass
+    except BaseException:
+        pool.terminate()
+        raise
+    return pool
 
 
 async def listener(target: Target, *, connect_timeout: float) -> Connection:

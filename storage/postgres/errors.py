@@ -9,12 +9,41 @@ from urllib.parse import unquote, urlsplit
 
 import asyncpg
 
-from jobdeck.core.errors import StorageError
+from jobdeck.core.errors import StorageError, StoreUnavailable
 
 # The errors a store method turns into a StorageError: the server's, the driver's, the network's.
-DRIVER_ERRORS = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError)
+DRIVER_ERRORS = (
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+    asyncpg.InternalClientError,
+    OSError,
+    TimeoutError,
+)
+# The driver's error for a connection whose protocol lost track when the server ended its session
+# mid-transaction (MagicStack/asyncpg#784): the connection must never be used again.
+CONFUSED = asyncpg.InternalClientError
 # Errors that mean "run the whole transaction again": a deadlock or a serialization failure.
 RETRYABLE = (asyncpg.exceptions.TransactionRollbackError,)
+
+
+def unreachable(exc: BaseException) -> bool:
+    """Whether `exc` means the server is out of reach for now rather than refusing this call:
+    nothing listens (a restart), it is starting up or shutting down, it ended the session
+    (`pg_terminate_backend`, an immediate or crash shutdown), or the connection broke under a
+    call. A later call on a fresh connection may succeed; the pool opens one on next acquire."""
+    e = asyncpg.exceptions
+    if isinstance(exc, socket.gaierror):
+        return False  # a name that does not resolve is a wrong URL more often than a blip
+    if isinstance(exc, OSError | TimeoutError):
+        return True
+    if isinstance(exc, e.CannotConnectNowError | e.AdminShutdownError | e.CrashShutdownError):
+        return True
+    if isinstance(exc, e.PostgresConnectionError):
+        return not isinstance(exc, e.ConnectionRejectionError)
+    if isinstance(exc, CONFUSED):
+        return True
+    # The driver's own word for a connection that broke between or under calls.
+    return isinstance(exc, asyncpg.InterfaceError) and "closed" in str(exc)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,9 +87,17 @@ def _redact(url: str) -> str:
 
 
 def storage_error(exc: BaseException, target: Target) -> StorageError:
-    """One sentence for a person about what went wrong with the database `target` names."""
+    """One sentence for a person about what went wrong with the database `target` names: a
+    StoreUnavailable when the server is out of reach for now (see `unreachable`)."""
+    error = _sentence(exc, target)
+    if unreachable(exc):
+        return StoreUnavailable(str(error))
+    return error
+
+
+def _sentence(exc: BaseException, target: Target) -> StorageError:
     e = asyncpg.exceptions
-    detail = str(exc).strip().rstrip(".") or type(exc).__name__
+    detail = " ".join(str(exc).split()).rstrip(".") or type(exc).__name__
     where = f"the PostgreSQL server at {target.host}"
     if isinstance(exc, socket.gaierror):
         return StorageError(f"cannot find the PostgreSQL host {target.host} ({detail}).")
@@ -82,9 +119,13 @@ def storage_error(exc: BaseException, target: Target) -> StorageError:
         return StorageError(f"user {target.user} may not do this on {target.shown} ({detail}).")
     if isinstance(exc, e.ReadOnlySQLTransactionError):
         return read_only_error(target)
-    if isinstance(exc, e.TooManyConnectionsError | e.CannotConnectNowError):
+    if isinstance(exc, e.CannotConnectNowError):
+        return StorageError(f"{where} accepts no connections now ({detail}).")
+    if isinstance(exc, e.TooManyConnectionsError):
         return StorageError(f"{where} accepts no more connections now ({detail}).")
-    if isinstance(exc, e.PostgresConnectionError | e.AdminShutdownError | asyncpg.InterfaceError):
+    if isinstance(exc, e.AdminShutdownError | e.CrashShutdownError):
+        return StorageError(f"{where} ended the session ({detail}).")
+    if isinstance(exc, e.PostgresConnectionError | asyncpg.InterfaceError | CONFUSED):
         return StorageError(f"lost the connection to {where} ({detail}).")
     return StorageError(f"PostgreSQL failed on {target.shown} ({detail}).")
 

@@ -28,7 +28,7 @@ from jobdeck.core.contract import (
     Status,
     Step,
 )
-from jobdeck.core.errors import NotFound, StorageError
+from jobdeck.core.errors import NotFound, StorageError, StoreUnavailable
 from jobdeck.core.limits import KindLimits, LimitState
 from jobdeck.core.store import (
     Action,
@@ -55,6 +55,7 @@ from jobdeck.storage.postgres import queries as q
 from jobdeck.storage.postgres import tx
 from jobdeck.storage.postgres.connection import Connection, create_pool, listener, prepare
 from jobdeck.storage.postgres.errors import (
+    CONFUSED,
     DRIVER_ERRORS,
     RETRYABLE,
     Target,
@@ -169,7 +170,11 @@ class PostgresStore:
             await asyncio.wait(set(self._orphans))
         try:
             async with self._pool.acquire() as conn:
-                return await fn(conn)
+                try:
+                    return await fn(conn)
+                except CONFUSED:
+                    conn.terminate()  # released closed: the pool opens a fresh one next time
+                    raise
         except DRIVER_ERRORS as exc:
             raise storage_error(exc, self._target) from exc
 
@@ -653,17 +658,24 @@ class PostgresStore:
         try:
             conn = await listener(self._target, connect_timeout=self._connect_timeout)
         except DRIVER_ERRORS as exc:
-            log.warning("cannot listen for new jobs: %s", storage_error(exc, self._target))
+            self._cannot_listen(exc)
             return False
         try:
             await conn.add_listener(q.CHANNEL, self._on_notice)
             await conn.add_listener(q.CANCEL_CHANNEL, self._on_cancel)
         except DRIVER_ERRORS as exc:
-            await conn.close(timeout=2)
-            log.warning("cannot listen for new jobs: %s", storage_error(exc, self._target))
+            conn.terminate()
+            self._cannot_listen(exc)
             return False
         self._listener = conn
         return True
+
+    def _cannot_listen(self, exc: BaseException) -> None:
+        """Log why LISTEN failed; an outage only at info level, since the caller's next claim
+        or read reports it (once), and the next wait tries to listen again."""
+        error = storage_error(exc, self._target)
+        level = logging.INFO if isinstance(error, StoreUnavailable) else logging.WARNING
+        log.log(level, "cannot listen for new jobs: %s", error)
 
     def _on_notice(self, *_: object) -> None:
         self._notice.set()

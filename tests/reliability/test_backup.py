@@ -24,6 +24,7 @@ from typing import Any
 
 import pytest
 
+from scripts import campaign_checks as checks
 from tests.cli.harness import Ran, jobdeck, read_only
 from tests.reliability.test_campaign import load_campaign
 
@@ -170,8 +171,8 @@ def check_copy(
     if check != ["ok"]:
         report.fail(f"integrity_check: {check[:3]}")
     for job_id, job in jobs.items():
-        campaign._check_attempts(report, job, attempts[job_id])
-        campaign._check_events(
+        checks._check_attempts(report, job, attempts[job_id])
+        checks._check_events(
             report, requeued(job, attempts[job_id]), attempts[job_id], events[job_id]
         )
     statuses = Counter(job["status"] for job in jobs.values())

@@ -93,6 +93,8 @@ def configure_logging(debug: bool) -> None:
         format="%(asctime)s %(levelname)s %(name)s %(message)s",
         stream=sys.stderr,
     )
+    # An outage's end is worth a line even without --debug; its traceback only with it.
+    logging.getLogger("jobdeck.outage").setLevel(logging.DEBUG if debug else logging.INFO)
 
 
 def default_db() -> str:

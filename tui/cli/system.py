@@ -62,9 +62,14 @@ def cmd_worker(args: argparse.Namespace) -> int:
             loop.add_signal_handler(sig, on_signal)
         async with endpoint(engine.store, listen):
             stats = await worker.run(stop)
+        outages = (
+            f", {stats.outages} store outages ({stats.late} late results refused)"
+            if stats.outages
+            else ""
+        )
         print(
             f"worker {worker.name}: {stats.done} done, {stats.failed} failed, "
-            f"{stats.retried} retried, {stats.released} released",
+            f"{stats.retried} retried, {stats.released} released{outages}",
             file=sys.stderr,
         )
         return 0

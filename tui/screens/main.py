@@ -20,7 +20,7 @@ from textual.events import DescendantFocus, Resize
 from textual.screen import Screen
 from textual.widgets import Footer
 
-from jobdeck.core import Job, JobdeckError, Status
+from jobdeck.core import Job, JobdeckError, Status, StoreUnavailable
 from jobdeck.tui.feed import PANE_ORDER, Feed, PaneQuery, Snapshot
 from jobdeck.tui.messages import FilterChanged, FilterDone, GroupChosen, JobChosen
 from jobdeck.tui.widgets import cells
@@ -139,12 +139,18 @@ class MainScreen(Screen[None]):
         }
         try:
             snapshot = await self.feed.poll(queries)
+        except StoreUnavailable:
+            # A restart or a dropped connection: said on the status line until a read works
+            # again; the ticks go on, so it clears by itself.
+            self._status_bar.set_unreachable(True)
+            return
         except JobdeckError as err:
             if str(err) != self._last_error:  # one notification per distinct trouble
                 self._last_error = str(err)
                 self.notify(str(err), severity="error", title="jobdeck")
             return
         self._last_error = ""
+        self._status_bar.set_unreachable(False)
         self.show(snapshot)
 
     def show(self, snapshot: Snapshot) -> None:

@@ -1,5 +1,6 @@
 """The top line: which database, how many workers are alive, how fast jobs finish, the
-paused kinds and the mode; under it, when any kind has a limit, one line of the limited kinds
+paused kinds and the mode, led by "store unreachable, retrying" while the database is out of
+reach; under it, when any kind has a limit, one line of the limited kinds
 and what they use."""
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ class StatusBar(Static):
         self.rate = 0.0
         self.paused: tuple[str, ...] = ()
         self.limits: list[LimitState] = []
+        self.unreachable = False
 
     def on_mount(self) -> None:
         self._draw()
@@ -41,9 +43,17 @@ class StatusBar(Static):
             self.alive, self.rate, self.paused, self.limits = workers, rate, paused, limits
             self._draw()
 
+    def set_unreachable(self, unreachable: bool) -> None:
+        """Say (or stop saying) that the last read could not reach the database."""
+        if unreachable != self.unreachable:
+            self.unreachable = unreachable
+            self._draw()
+
     def _draw(self) -> None:
         line = Text()
         line.append(" jobdeck ", style="bold reverse")
+        if self.unreachable:  # first: the rest of the line is as of the last good read
+            line.append("  store unreachable, retrying", style="bold red")
         line.append(f"  {self.db}", style="bold")
         workers = "-" if self.alive is None else str(self.alive)
         line.append(f"  workers {workers}")
