@@ -67,7 +67,8 @@ INSERT INTO jobdeck.schema_version (version) VALUES ({version:d});
 # cycle with a job-row lock. (Both parts join `locked`, so neither writes before it is held.)
 APPEND_EVENTS: Final = f"""
 WITH locked AS MATERIALIZED (
-    SELECT pg_advisory_xact_lock({EVENTS_LOCK})
+    SELECT pg_advisory_xact_lock({EVENTS_LOCK}),
+           CASE WHEN $10::bool THEN pg_notify('{CHANNEL}', '') END
 ), appended AS (
     INSERT INTO events (job_id, from_status, to_status, attempt, reason_code, at, step)
     SELECT e.job_id, e.from_status, e.to_status, e.attempt, e.reason_code, e.at, e.step
@@ -82,7 +83,8 @@ UPDATE counts SET n = counts.n + d.delta
 FROM locked, unnest($8::text[], $9::bigint[]) AS d(status, delta)
 WHERE counts.status = d.status
 """
-# Wake the workers listening (delivered when the transaction commits).
+# Wake the workers listening (delivered when the transaction commits); APPEND_EVENTS does the
+# same with its last argument true, saving a round trip.
 NOTIFY_QUEUED: Final = f"NOTIFY {CHANNEL}"
 
 # -- insert ------------------------------------------------------------------------------------
