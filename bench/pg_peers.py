@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -133,6 +134,8 @@ class Figures:
     worker_trips: list[float] = field(default_factory=list)  # round trips per job, worker link
     client_trips: list[float] = field(default_factory=list)  # per job, client link, bulk
     submit_trips: list[float] = field(default_factory=list)  # per single submit
+    worker_cpu: list[float] = field(default_factory=list)  # ms of worker-process CPU per job
+    server_cpu: list[float] = field(default_factory=list)  # ms of server-backend CPU per job
 
 
 async def ping_ms(url: str, times: int = 200) -> float:
@@ -147,6 +150,35 @@ async def ping_ms(url: str, times: int = 200) -> float:
         return statistics.median(took)
     finally:
         await conn.close()
+
+
+def cpu_seconds(pids: Sequence[int]) -> dict[int, float]:
+    """User + system CPU seconds each process has used so far (none for one that is gone)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    used: dict[int, float] = {}
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        used[pid] = (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+    return used
+
+
+async def backend_cpu(side: Side) -> dict[int, float]:
+    """CPU seconds of each server process serving the side's database now, the bench's own
+    observer aside."""
+    rows = await side.observer.fetch(
+        "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+        "AND pid <> pg_backend_pid()"
+    )
+    return cpu_seconds([int(row["pid"]) for row in rows])
+
+
+def cpu_used(before: dict[int, float], after: dict[int, float]) -> float:
+    """Seconds used between the two readings by the processes alive at the second (one that
+    ended in between drops out, so the figure is a floor)."""
+    return sum(at - before.get(pid, 0.0) for pid, at in after.items())
 
 
 async def wait_empty(
@@ -196,11 +228,13 @@ async def measure(side: Side, args: argparse.Namespace, client: Link, worker: Li
 
             first = args.singles + args.samples
             w0, c0 = worker.turns(), client.turns()
+            cpu0 = cpu_seconds([p.pid for p in procs]), await backend_cpu(side)
             began_at = time.perf_counter()
             await side.submit_bulk(range(first, first + args.jobs))
             await wait_empty(side, procs, max(300.0, args.jobs / 50), log)
             took = time.perf_counter() - began_at
             w1, c1 = worker.turns(), client.turns()
+            cpu1 = cpu_seconds([p.pid for p in procs]), await backend_cpu(side)
         finally:
             await asyncio.to_thread(stop_workers, procs)
         total = first + args.jobs
@@ -208,6 +242,8 @@ async def measure(side: Side, args: argparse.Namespace, client: Link, worker: Li
             raise RuntimeError(f"{side.name} finished {ran} jobs of {total}")
         into.e2e.append(args.jobs / took)
         into.worker_trips.append((w1 - w0) / args.jobs)
+        into.worker_cpu.append(1000 * cpu_used(cpu0[0], cpu1[0]) / args.jobs)
+        into.server_cpu.append(1000 * cpu_used(cpu0[1], cpu1[1]) / args.jobs)
         into.client_trips.append((c1 - c0) / args.jobs)
     finally:
         await side.close()
@@ -266,6 +302,8 @@ ROWS = (
     ("round trips a job, workers (end to end)", "worker_trips", ".2f", False),
     ("round trips a job, submitter (bulk)", "client_trips", ".3f", False),
     ("round trips a single submit", "submit_trips", ".1f", False),
+    ("worker-process CPU a job, ms", "worker_cpu", ".3f", False),
+    ("server-backend CPU a job, ms", "server_cpu", ".3f", False),
 )
 
 
