@@ -15,6 +15,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import asyncpg
 
@@ -38,7 +39,8 @@ class Side:
         self.direct = direct  # URL straight to the server: schema and the bench's polls
         self.client = client  # URL through the client link: the submitter
         self.worker = worker  # URL through the worker link: the worker processes
-        self.stamps = folder / f"{self.name}-stamps.txt"
+        # One file per database: a round's starts never mix with another's.
+        self.stamps = folder / f"{urlsplit(direct).path.strip('/')}-stamps.txt"
         self.observer: Any = None
         self.concurrency = 1
 
