@@ -180,7 +180,12 @@ def write_markdown(report: Report, path: Path, *, command: str, machine_line: st
 
 # Sections written from runs `python -m bench` does not make (a 10-minute soak, a comparison of
 # two checkouts): a new table keeps them as they are, dates and all.
-KEPT = ("## Soak", "## Cost of retention's indexes", "## The synchronous Client")
+KEPT = (
+    "## Soak",
+    "## Cost of retention's indexes",
+    "## The synchronous Client",
+    "## PostgreSQL beside procrastinate and PgQueuer",
+)
 
 
 def kept_sections(path: Path) -> list[str]:

@@ -38,6 +38,7 @@ async def create_pool(
         max_size=max_size,
         timeout=connect_timeout,
         server_settings=settings(read_only=read_only),
+        reset=_keep_session,
     )
     try:
         async with pool.acquire():
@@ -46,6 +47,13 @@ async def create_pool(
         pool.terminate()
         raise
     return pool
+
+
+async def _keep_session(conn: Connection) -> None:
+    """Hand a connection back to the pool without asyncpg's reset query, a round trip on every
+    transaction: asyncpg has already rolled back an open transaction and dropped listeners, and
+    a pooled connection holds nothing else (no SET, no cursor outliving its transaction, no
+    LISTEN; the migration lock is taken on a connection of its own, see `_migrate`)."""
 
 
 async def listener(target: Target, *, connect_timeout: float) -> Connection:
@@ -89,7 +97,17 @@ def _refuse_newer(target: Target, version: int) -> None:
         )
 
 
-async def _migrate(conn: Connection, target: Target) -> None:
+async def _migrate(pooled: Connection, target: Target) -> None:
+    # A session lock, so on a connection closed afterwards: a pooled one would keep it if a
+    # cancel came between the lock and its release (the pool skips the reset that unlocks).
+    conn = await asyncpg.connect(target.url, server_settings=settings(read_only=False))
+    try:
+        await _migrate_locked(conn, target)
+    finally:
+        await conn.close()
+
+
+async def _migrate_locked(conn: Connection, target: Target) -> None:
     await conn.execute(q.LOCK_MIGRATIONS)
     try:
         async with conn.transaction():

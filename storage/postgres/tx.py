@@ -55,11 +55,16 @@ def _json(value: Any) -> str | None:
     return None if value is None else encode_json(value)
 
 
-async def append(conn: Connection, events: Sequence[EventRow], tally: Tally) -> None:
+async def append(
+    conn: Connection, events: Sequence[EventRow], tally: Tally, *, notify: bool = False
+) -> None:
     """Append events, keep `counts` and `kind_counts` exact and add to the rollup, under the
-    events lock, in one statement."""
+    events lock, in one statement; with `notify`, wake the listening workers when the
+    transaction commits (in the same statement)."""
     changed = list(tally.statuses().items())
     if not events and not changed and not tally.rows:
+        if notify:
+            await conn.execute(q.NOTIFY_QUEUED)
         return
     await conn.execute(
         q.APPEND_EVENTS,
@@ -67,6 +72,7 @@ async def append(conn: Connection, events: Sequence[EventRow], tally: Tally) -> 
         *_columns(changed, 2),
         *_columns(tally.kind_rows(), 3),
         *_columns(tally.rollup_rows(), 6 + HISTOGRAM_SIZE),
+        notify,
     )
 
 
@@ -77,8 +83,11 @@ async def _holders(conn: Connection, keys: Iterable[str]) -> dict[str, Job]:
 
 async def insert(conn: Connection, jobs: Sequence[Job]) -> list[Job]:
     """New jobs and their creation events; a key already live or done returns its job instead."""
+    # A queued job's key needs no look beforehand: the insert skips a key already held and the
+    # holder is read then (below), a round trip saved on every submit. A denied job holds no key
+    # in the index, so whether its key is held is read first.
     held: dict[str, Job] = {}
-    keys = [job.idempotency_key for job in jobs if job.rerun_of is None]
+    keys = [j.idempotency_key for j in jobs if j.rerun_of is None and j.status is Status.FAILED]
     if keys:
         held = await _holders(conn, keys)
     stored, new = checks.dedupe(jobs, held)
@@ -87,7 +96,7 @@ async def insert(conn: Connection, jobs: Sequence[Job]) -> list[Job]:
     rows = await conn.fetch(q.INSERT_JOBS, *_columns(map(job_row, new), 19))
     inserted = {row[0] for row in rows}
     if len(inserted) != len(new):
-        # Another transaction took a key between our read and our insert: hand back its job.
+        # A key already held (or taken by another transaction meanwhile): hand back its job.
         lost = [job for job in new if job.id not in inserted]
         holders = await _holders(conn, (job.idempotency_key for job in lost))
         instead: dict[str, Job] = {}
@@ -117,9 +126,8 @@ async def insert(conn: Connection, jobs: Sequence[Job]) -> list[Job]:
     for job in new:
         tally.move(job.kind, None, job.status.value)
         tally.end(created(job))
-    await append(conn, events, tally)
-    if any(job.status is Status.QUEUED for job in new):
-        await conn.execute(q.NOTIFY_QUEUED)
+    queued = any(job.status is Status.QUEUED for job in new)
+    await append(conn, events, tally, notify=queued)
     return stored
 
 
@@ -133,9 +141,7 @@ class Written:
     queued: bool = False  # whether a job went back to the queue (idle workers are told)
 
     async def append(self, conn: Connection) -> None:
-        await append(conn, self.events, self.tally)
-        if self.queued:
-            await conn.execute(q.NOTIFY_QUEUED)
+        await append(conn, self.events, self.tally, notify=self.queued)
 
 
 async def claim(
