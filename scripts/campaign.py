@@ -390,14 +390,23 @@ def rescue(rig: Rig, rng: random.Random, opts: Options, say: Callable[[str], Non
     return problems
 
 
-def parse(argv: Sequence[str] | None) -> Options:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
-    p.add_argument("--rounds", type=int, default=50)
-    p.add_argument("--workers", type=int, default=3)
-    p.add_argument("--jobs-per-round", type=int, default=100)
+def parse(
+    argv: Sequence[str] | None,
+    *,
+    description: str | None = __doc__,
+    rounds: int = 50,
+    workers: int = 3,
+    jobs_per_round: int = 100,
+    round_timeout: float = 120.0,
+) -> Options:
+    """The campaign's options; the PostgreSQL campaign reads the same ones with its defaults."""
+    p = argparse.ArgumentParser(description=description.split("\n\n")[0] if description else None)
+    p.add_argument("--rounds", type=int, default=rounds)
+    p.add_argument("--workers", type=int, default=workers)
+    p.add_argument("--jobs-per-round", type=int, default=jobs_per_round)
     p.add_argument("--concurrency", type=int, default=4, help="jobs at a time per worker")
     p.add_argument("--seed", type=int, default=None, help="default: random (printed)")
-    p.add_argument("--round-timeout", type=float, default=120.0)
+    p.add_argument("--round-timeout", type=float, default=round_timeout)
     p.add_argument(
         "--dir",
         type=Path,

@@ -27,7 +27,6 @@ execution log, the server log and every process's stderr is kept then), 0 otherw
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
 import random
@@ -53,10 +52,12 @@ from scripts.campaign import (  # noqa: E402
     KIND,
     PROCESS_TIMEOUT,
     STUCK_AFTER,
+    Options,
     Rig,
     _env,
     payloads,
 )
+from scripts.campaign import parse as parse_options  # noqa: E402
 from scripts.campaign_checks import Report, check_rows, grouped, read_runs  # noqa: E402
 from tests import pg_cluster  # noqa: E402
 
@@ -241,17 +242,6 @@ def check_workers(rig: PgRig, tally: Tally) -> list[str]:
 
 
 # -- the campaign ------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Options:
-    rounds: int
-    workers: int
-    jobs_per_round: int
-    concurrency: int
-    seed: int
-    round_timeout: float
-    folder: Path | None
-
-
 def campaign(opts: Options, say: Callable[[str], None]) -> int:
     rng = random.Random(opts.seed)
     folder = opts.folder or Path(tempfile.mkdtemp(prefix="jobdeck-pg-campaign-"))
@@ -339,25 +329,8 @@ def one_round(
 
 
 def parse(argv: Sequence[str] | None) -> Options:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
-    p.add_argument("--rounds", type=int, default=30)
-    p.add_argument("--workers", type=int, default=2)
-    p.add_argument("--jobs-per-round", type=int, default=60)
-    p.add_argument("--concurrency", type=int, default=4, help="jobs at a time per worker")
-    p.add_argument("--seed", type=int, default=None, help="default: random (printed)")
-    p.add_argument("--round-timeout", type=float, default=90.0)
-    p.add_argument(
-        "--dir",
-        type=Path,
-        default=None,
-        help="keep everything here (default: a temp folder, removed when clean)",
-    )
-    a = p.parse_args(argv)
-    if a.rounds < 1 or a.workers < 1 or not 1 <= a.jobs_per_round < 5000:
-        p.error("--rounds and --workers must be at least 1, --jobs-per-round 1 to 4999")
-    seed = a.seed if a.seed is not None else random.SystemRandom().randrange(2**31)
-    return Options(
-        a.rounds, a.workers, a.jobs_per_round, a.concurrency, seed, a.round_timeout, a.dir
+    return parse_options(
+        argv, description=__doc__, rounds=30, workers=2, jobs_per_round=60, round_timeout=90.0
     )
 
 

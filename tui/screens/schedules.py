@@ -10,18 +10,17 @@ jobs: a few rows found by primary key); the only writes are `Engine.pause_schedu
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar, cast
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from jobdeck.core import JobdeckError
 from jobdeck.core.engine import ScheduleView
 from jobdeck.tui.messages import JobChosen, ScheduleChosen, ScheduleHighlighted
+from jobdeck.tui.screens.live import LiveScreen
 from jobdeck.tui.widgets.schedule_about import ScheduleAbout
 from jobdeck.tui.widgets.schedule_jobs import ScheduleJobs
 from jobdeck.tui.widgets.schedule_list import ScheduleList
@@ -44,43 +43,8 @@ def title_line(app: JobdeckApp, what: str) -> Text:
     return line
 
 
-class ScheduleScreen(Screen[None]):
-    """What both screens share: the app, a title line, a read on each tick that reports a
-    JobdeckError once as a notification, and Enter on a job opening its detail."""
-
-    def __init__(self, *, classes: str) -> None:
-        super().__init__(classes=classes)
-        self._last_error = ""
-
-    @property
-    def jobdeck(self) -> JobdeckApp:
-        return cast("JobdeckApp", self.app)
-
-    async def start(self) -> None:
-        """Read, then read on each tick. Each screen's on_mount awaits it (Textual calls the
-        on_mount of every class of a screen, so a base's own would run twice): awaited before
-        the first paint, so that paint already shows the data."""
-        await self.load()
-        if self.jobdeck.tick:
-            self.set_interval(self.jobdeck.tick, self.refresh_data)
-
-    @work(group="schedules", exclusive=True)
-    async def refresh_data(self) -> None:
-        await self.load()
-
-    async def load(self) -> None:
-        try:
-            await self.read()
-        except JobdeckError as err:
-            if str(err) != self._last_error:  # one notification per distinct trouble
-                self._last_error = str(err)
-                self.notify(str(err), severity="error", title="jobdeck")
-            return
-        self._last_error = ""
-
-    async def read(self) -> None:
-        """Read and show what the screen holds; raises JobdeckError."""
-        raise NotImplementedError
+class ScheduleScreen(LiveScreen):
+    """What both schedule screens add to a live view: Enter on a job opening its detail."""
 
     @on(JobChosen)
     def _job_chosen(self, event: JobChosen) -> None:
