@@ -142,6 +142,42 @@ ON CONFLICT (dedupe_key) WHERE status IN ('queued', 'running', 'done') DO NOTHIN
 RETURNING id
 """
 
+# Store new queued jobs as INSERT_JOBS does and, under the events lock, append their events, add
+# them to counts and kind_counts and wake the listening workers: one autocommit statement, one
+# round trip (the events lock ends with its commit). Returns the ids stored; a job whose key was
+# already held is not, and its caller reads the holder.
+INSERT_QUEUED: Final = f"""
+WITH inserted AS (
+    INSERT INTO jobs (id, kind, payload, status, attempt, max_attempts, reason, reason_code,
+                      result, idempotency_key, dedupe_key, rerun_of, created_at, updated_at,
+                      run_after, lease_owner, lease_expires_at, priority, trace_context)
+    SELECT * FROM unnest($1::text[], $2::text[], $3::json[], $4::text[], $5::int[], $6::int[],
+                         $7::json[], $8::text[], $9::json[], $10::text[], $11::text[],
+                         $12::text[], $13::float8[], $14::float8[], $15::float8[], $16::text[],
+                         $17::float8[], $18::int[], $19::text[])
+    ON CONFLICT (dedupe_key) WHERE status IN ('queued', 'running', 'done') DO NOTHING
+    RETURNING id, kind, attempt, created_at
+), locked AS MATERIALIZED (
+    SELECT pg_advisory_xact_lock({EVENTS_LOCK}), pg_notify('{CHANNEL}', '')
+    FROM (SELECT count(*) AS n FROM inserted) AS everything
+    WHERE everything.n > 0
+), appended AS (
+    INSERT INTO events (job_id, from_status, to_status, attempt, reason_code, at, step)
+    SELECT i.id, NULL, 'queued', i.attempt, NULL, i.created_at, NULL
+    FROM locked, inserted AS i JOIN unnest($1::text[]) WITH ORDINALITY AS o(id, n) USING (id)
+    ORDER BY o.n
+), counted AS (
+    UPDATE counts SET n = counts.n + d.n
+    FROM locked, (SELECT count(*) AS n FROM inserted) AS d
+    WHERE counts.status = 'queued'
+), kinds AS (
+    INSERT INTO kind_counts (kind, status, n)
+    SELECT i.kind, 'queued', count(*) FROM locked, inserted AS i GROUP BY i.kind ORDER BY i.kind
+    ON CONFLICT (kind, status) DO UPDATE SET n = kind_counts.n + excluded.n
+)
+SELECT id FROM inserted
+"""
+
 # -- claim -------------------------------------------------------------------------------------
 
 _CLAIM: Final = """
@@ -261,6 +297,135 @@ WITH won AS (
 )
 SELECT id FROM won
 """
+
+# -- finish and claim in one statement -----------------------------------------------------------
+
+# A worker's usual turn as one autocommit statement, one round trip: compare-and-set the attempts
+# it finished (each ending done or failed: none goes back to the queue, so no cancel request and
+# no listening worker is concerned), close their attempts, claim up to $30 ready jobs as
+# CLAIM_ANY does (of the kinds in $31, or any kind when NULL), then, under the events lock, append
+# the events of what changed and add to counts, kind_counts and the rollup. Every job row it
+# locks is locked before the events lock (`locked` reads `moved`, which reads both updates to
+# their end), and the lock ends with the statement's own commit, not a round trip later.
+#
+# Per change (in batch order, $1..$14 as APPLY_CHANGES, then): kind $20, the event's reason code
+# $21, and its rollup key and run time ($22 start, NULL when the rollup does not count it;
+# $23 outcome, $24 code, $25 run time, $26 histogram slot); $15..$19 close attempts as in
+# APPLY_CHANGES. The claim takes nothing while a fault is armed or a kind in reach has a limit;
+# the caller then claims in a transaction of its own (`claim`).
+#
+# One row at least: the batch positions that changed ($1's ordinals), whether a fault is armed,
+# whether a kind in reach has a limit, then the claimed job's columns (NULL when none was).
+_FINISH_AND_CLAIM: Final = """
+WITH c AS MATERIALIZED (
+    SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::json[], $5::text[], $6::json[],
+                         $7::float8[], $8::float8[], $9::text[], $10::float8[], $11::text[],
+                         $12::int[], $13::text[], $14::float8[], $20::text[], $21::text[],
+                         $22::float8[], $23::text[], $24::text[], $25::float8[], $26::int[])
+         WITH ORDINALITY
+         AS c(id, status, attempt, reason, reason_code, result, updated_at, run_after,
+              lease_owner, lease_expires_at, was_status, was_attempt, was_lease_owner,
+              lease_ended_at, kind, event_code, r_start, r_outcome, r_code, r_run_time, r_slot,
+              n)
+), won AS (
+    UPDATE jobs
+    SET status = c.status, attempt = c.attempt, reason = c.reason, reason_code = c.reason_code,
+        result = c.result, updated_at = c.updated_at, run_after = c.run_after,
+        lease_owner = c.lease_owner, lease_expires_at = c.lease_expires_at
+    FROM c
+    WHERE jobs.id = c.id AND jobs.status = c.was_status AND jobs.attempt = c.was_attempt
+      AND jobs.lease_owner IS NOT DISTINCT FROM c.was_lease_owner
+      AND (c.lease_ended_at IS NULL OR jobs.lease_expires_at = c.lease_ended_at)
+    RETURNING c.n
+), closed AS (
+    UPDATE attempts SET finished_at = a.finished_at, outcome = a.outcome, reason = a.reason
+    FROM unnest($15::text[], $16::int[], $17::float8[], $18::text[], $19::json[])
+         AS a(job_id, n, finished_at, outcome, reason)
+    WHERE a.job_id IN (SELECT c.id FROM c JOIN won USING (n))
+      AND attempts.id = (
+          SELECT max(x.id) FROM attempts x
+          WHERE x.job_id = a.job_id AND x.n = a.n AND x.outcome = 'running'
+      )
+), picked AS (
+    UPDATE jobs
+    SET status = 'running', attempt = attempt + 1, lease_owner = $27, lease_expires_at = $28,
+        updated_at = $29
+    WHERE id = ANY(ARRAY(
+        SELECT id FROM jobs
+        WHERE status = 'queued' AND run_after <= $29 {kinds}
+          AND kind NOT IN (SELECT kind FROM paused_kinds)
+          AND NOT EXISTS (SELECT 1 FROM kind_limits {limited})
+          AND NOT EXISTS (SELECT 1 FROM faults WHERE remaining > 0)
+        ORDER BY priority DESC, run_after, id
+        LIMIT $30
+        FOR UPDATE SKIP LOCKED
+    ))
+    RETURNING {columns}
+), opened AS (
+    INSERT INTO attempts (job_id, n, started_at, outcome, worker)
+    SELECT id, attempt, $29, 'running', $27 FROM picked
+), moved AS (
+    SELECT c.n AS ord, c.id, c.kind, c.was_status AS was, c.status AS becomes,
+           c.was_attempt AS attempt, c.event_code AS code, c.updated_at AS at
+    FROM c JOIN won USING (n)
+    UNION ALL
+    SELECT (SELECT count(*) FROM c) + row_number() OVER (ORDER BY p.priority DESC, p.run_after,
+           p.id), p.id, p.kind, 'queued', 'running', p.attempt, NULL, $29
+    FROM picked AS p
+), locked AS MATERIALIZED (
+    SELECT pg_advisory_xact_lock({lock}) FROM (SELECT count(*) FROM moved) AS everything
+), appended AS (
+    INSERT INTO events (job_id, from_status, to_status, attempt, reason_code, at, step)
+    SELECT m.id, m.was, m.becomes, m.attempt, m.code, m.at, NULL
+    FROM locked, moved AS m
+    ORDER BY m.ord
+), deltas AS (
+    SELECT kind, status, sum(d) AS delta
+    FROM (SELECT kind, was AS status, -1 AS d FROM moved
+          UNION ALL SELECT kind, becomes, 1 FROM moved) AS x
+    GROUP BY kind, status
+    HAVING sum(d) <> 0
+), counted AS (
+    UPDATE counts SET n = counts.n + d.delta
+    FROM locked, (SELECT status, sum(delta) AS delta FROM deltas GROUP BY status) AS d
+    WHERE counts.status = d.status
+), kinds AS (
+    INSERT INTO kind_counts (kind, status, n)
+    SELECT d.kind, d.status, d.delta FROM locked, deltas AS d ORDER BY d.kind, d.status
+    ON CONFLICT (kind, status) DO UPDATE SET n = kind_counts.n + excluded.n
+), rolled AS (
+    INSERT INTO rollup ({rollup})
+    SELECT {fine}, c.r_start, c.kind, c.r_outcome, c.r_code, count(*),
+           coalesce(sum(c.r_run_time), 0), {slots}
+    FROM locked, c JOIN won USING (n)
+    WHERE c.r_start IS NOT NULL
+    GROUP BY c.r_start, c.kind, c.r_outcome, c.r_code
+    ORDER BY c.r_start, c.kind, c.r_outcome, c.r_code
+    ON CONFLICT ({key}) DO UPDATE SET {adds}
+)
+SELECT (SELECT array_agg(n) FROM won),
+       EXISTS (SELECT 1 FROM faults WHERE remaining > 0),
+       EXISTS (SELECT 1 FROM kind_limits {limited}),
+       p.*
+FROM (VALUES (1)) AS one LEFT JOIN picked AS p ON true
+"""
+_SLOTS: Final = ", ".join(
+    "count(*) FILTER (WHERE c.r_slot = " + str(i) + ")" for i in range(len(ROLLUP_SUMMED) - 2)
+)
+
+
+def _finish_and_claim(kinds: str, limited: str) -> str:
+    return _FINISH_AND_CLAIM.format(
+        kinds=kinds, limited=limited, columns=JOB_COLUMNS, lock=EVENTS_LOCK,
+        rollup=_ROLLUP_COLUMNS, fine=repr(ROLLUP_FINE), slots=_SLOTS, key=_ROLLUP_KEY, adds=_ADDS,
+    )  # fmt: skip
+
+
+FINISH_AND_CLAIM_ANY: Final = _finish_and_claim("", "")
+# The same, claiming only jobs whose kind is in $31.
+FINISH_AND_CLAIM_KINDS: Final = _finish_and_claim(
+    "AND kind = ANY($31::text[])", "WHERE kind = ANY($31::text[])"
+)
 
 # -- limits ------------------------------------------------------------------------------------
 

@@ -178,12 +178,17 @@ class PostgresStore:
         except DRIVER_ERRORS as exc:
             raise storage_error(exc, self._target) from exc
 
-    async def _write(self, fn: Callable[[Connection], Awaitable[T]]) -> T:
-        """Run `fn` inside one transaction, again from the start after a deadlock."""
+    async def _write(
+        self, fn: Callable[[Connection], Awaitable[T]], *, transaction: bool = True
+    ) -> T:
+        """Run `fn` inside one transaction, again from the start after a deadlock. Without
+        `transaction`, `fn` makes one statement, which is a transaction of its own."""
         if self.read_only:
             raise read_only_error(self._target)
 
         async def in_transaction(conn: Connection) -> T:
+            if not transaction:
+                return await fn(conn)
             async with conn.transaction():
                 return await fn(conn)
 
@@ -218,6 +223,9 @@ class PostgresStore:
         checks.new_jobs(jobs)
         if not jobs:
             return []
+        if all(job.status is Status.QUEUED for job in jobs):
+            # The usual submit: one statement, one round trip (see tx.insert_queued).
+            return await self._write(lambda conn: tx.insert_queued(conn, jobs), transaction=False)
         return await self._write(lambda conn: tx.insert(conn, jobs))
 
     async def claim(
@@ -249,6 +257,23 @@ class PostgresStore:
     ) -> tuple[list[bool], list[Claimed]]:
         checks.changes(changes)
         expires = now + lease_seconds
+        if tx.one_statement(changes):
+            # The usual turn, attempts that ended and a claim, is one statement: one round trip,
+            # and the events lock ends with the statement instead of a COMMIT's round trip later.
+            applied, claimed, again = await self._write(
+                lambda conn: tx.finish_and_claim(
+                    conn, changes, worker=worker, kinds=kinds, limit=limit, now=now,
+                    expires=expires,
+                ),
+                transaction=False,
+            )  # fmt: skip
+            if again:  # an armed fault or a kind's limit: the claim that obeys them
+                claimed = await self._write(
+                    lambda conn: tx.claim(
+                        conn, worker=worker, kinds=kinds, limit=limit, now=now, expires=expires
+                    )
+                )
+            return applied, claimed
 
         async def both(conn: Connection) -> tuple[list[bool], list[Claimed]]:
             # One append for both parts, after every row lock either takes: a claim that waits

@@ -23,7 +23,12 @@ from jobdeck.core.contract import (
 from jobdeck.core.errors import NotFound, StorageError
 from jobdeck.core.limits import KindLimits, pick
 from jobdeck.core.store import Action, CancelRequest, Change, Claimed, ScheduleState
-from jobdeck.core.system import HISTOGRAM_SIZE, WORKER_FORGET_AFTER, fold_cutoffs
+from jobdeck.core.system import (
+    HISTOGRAM_SIZE,
+    WORKER_FORGET_AFTER,
+    fold_cutoffs,
+    histogram_slot,
+)
 from jobdeck.storage import checks, limits
 from jobdeck.storage.limits import limit_state_from_row
 from jobdeck.storage.postgres import queries as q
@@ -129,6 +134,38 @@ async def insert(conn: Connection, jobs: Sequence[Job]) -> list[Job]:
     queued = any(job.status is Status.QUEUED for job in new)
     await append(conn, events, tally, notify=queued)
     return stored
+
+
+# How many times `insert_queued` tries a job whose key was held and then freed before its
+# holder could be read (each time another program is racing it for that key).
+KEY_RACES = 5
+
+
+async def insert_queued(conn: Connection, jobs: Sequence[Job]) -> list[Job]:
+    """`insert` for jobs that are all queued, each statement one round trip outside any
+    transaction (see `queries.INSERT_QUEUED`): a job whose key is held returns its holder."""
+    stored, new = checks.dedupe(jobs, {})
+    instead: dict[str, Job] = {}
+    for _ in range(KEY_RACES):
+        rows = await conn.fetch(q.INSERT_QUEUED, *_columns(map(job_row, new), 19))
+        inserted = {row[0] for row in rows}
+        lost = [job for job in new if job.id not in inserted]
+        if not lost:
+            return [instead.get(job.id, job) for job in stored]
+        holders = await _holders(conn, (job.idempotency_key for job in lost))
+        new = []
+        for job in lost:
+            holder = holders.get(job.idempotency_key)
+            if holder is None:
+                new.append(job)  # freed since the insert looked: try it again
+            else:
+                instead[job.id] = holder
+        if not new:
+            return [instead.get(job.id, job) for job in stored]
+    raise StorageError(
+        "a job's idempotency key was taken and freed again and again during its insert; "
+        "it was not stored."
+    )
 
 
 @dataclass
@@ -305,6 +342,71 @@ async def apply_rows(conn: Connection, written: Written, changes: Sequence[Chang
         )  # fmt: skip
         written.queued = written.queued or after.status is Status.QUEUED
     return applied
+
+
+def one_statement(changes: Sequence[Change]) -> bool:
+    """Whether `finish_and_claim` can record these changes: each job once, each ending its
+    attempt done or failed (one going back to the queue is ordered against cancel requests and
+    wakes listening workers: `apply_rows` does that)."""
+    ids = {c.after.id for c in changes}
+    return len(ids) == len(changes) and all(c.after.status.finished for c in changes)
+
+
+async def finish_and_claim(
+    conn: Connection,
+    changes: Sequence[Change],
+    *,
+    worker: str,
+    kinds: Sequence[str],
+    limit: int,
+    now: float,
+    expires: float,
+) -> tuple[list[bool], list[Claimed], bool]:
+    """A worker's usual turn in one statement outside any transaction (see
+    `queries.FINISH_AND_CLAIM_ANY`): the finished attempts of `changes` (`one_statement` must
+    hold), and up to `limit` claimed jobs; last, whether the claim must be made again by `claim`
+    in a transaction (a fault is armed or a kind in reach has a limit, and nothing was claimed)."""
+    extra: list[tuple[Any, ...]] = []
+    closes: list[tuple[Any, ...]] = []
+    for c in changes:
+        reason = c.reason if c.reason is not None else c.after.reason
+        counted = ended(c)
+        if counted is None:
+            rollup: tuple[Any, ...] = (None, None, None, None, None)
+        else:
+            (start, _, outcome, code), run_time = counted
+            slot = None if run_time is None else histogram_slot(run_time)
+            rollup = (start, outcome, code, run_time, slot)
+        extra.append((c.after.kind, None if reason is None else reason.code, *rollup))
+        if c.outcome is not None:
+            closes.append(
+                (c.after.id, c.before.attempt, c.after.updated_at, c.outcome.value,
+                 encode_reason(reason))
+            )  # fmt: skip
+    args: list[Any] = [
+        *_columns(map(change_row, changes), 14),
+        *_columns(closes, 5),
+        *_columns(extra, 7),
+        worker,
+        expires,
+        now,
+        limit,
+    ]
+    if kinds:
+        rows = await conn.fetch(q.FINISH_AND_CLAIM_KINDS, *args, list(kinds))
+    else:
+        rows = await conn.fetch(q.FINISH_AND_CLAIM_ANY, *args)
+    won = set(rows[0][0] or ())
+    applied = [i in won for i in range(1, len(changes) + 1)]
+    armed, limited = bool(rows[0][1]), bool(rows[0][2])
+    jobs = sorted(
+        (job_from_row(tuple(row)[3:]) for row in rows if row[3] is not None), key=claim_order
+    )
+    return (
+        applied,
+        [Claimed(job, None) for job in jobs],
+        limit > 0 and not jobs and (armed or limited),
+    )
 
 
 async def declare_limits(

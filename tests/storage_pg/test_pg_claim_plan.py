@@ -60,3 +60,32 @@ def walk(node: dict) -> list[dict]:
     for child in node.get("Plans", []):
         found += walk(child)
     return found
+
+
+# A worker's turn as one statement (nothing finished here: the claim is what walks jobs):
+# changes $1..$26 empty, then worker, lease end, now, limit (and kinds).
+_NO_CHANGES = ([],) * 26
+TURNS = {
+    "turn any": (q.FINISH_AND_CLAIM_ANY, (*_NO_CHANGES, "w", NOW + 30, NOW, 8)),
+    "turn kinds": (q.FINISH_AND_CLAIM_KINDS, (*_NO_CHANGES, "w", NOW + 30, NOW, 8, ["a"])),
+}
+
+
+@pytest.mark.parametrize("name", sorted(TURNS))
+async def test_a_turn_claims_by_walking_jobs_claim_without_a_seq_scan(
+    conn: asyncpg.Connection, name: str
+) -> None:
+    sql, args = TURNS[name]
+    async with conn.transaction():
+        rows = await conn.fetch("EXPLAIN (FORMAT JSON) " + sql, *args)
+    tree = json.loads(rows[0][0])[0]["Plan"]
+    text = json.dumps(tree)
+    locking = [n for n in walk(tree) if n["Node Type"] == "LockRows"]
+    assert len(locking) == 1, text  # the claim's walk; what follows sorts only its own rows
+    below = list(walk(locking[0]))
+    assert any(n.get("Index Name") == "jobs_claim" for n in below), text
+    assert not any(n["Node Type"] in ("Sort", "Incremental Sort") for n in below), text
+    seq = [
+        n for n in walk(tree) if n["Node Type"] == "Seq Scan" and n.get("Relation Name") == "jobs"
+    ]
+    assert not seq, text
