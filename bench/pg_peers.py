@@ -17,6 +17,10 @@ gives each queue a fresh database (the order rotates every round) and measures, 
    enqueue until the queue is empty (polled every 20 ms on a direct connection), with the round
    trips each link carried.
 
+Every queue has at most `--concurrency` jobs in flight per worker process (PgQueuer: that many as
+`max_concurrent_tasks`, half of it a dequeue). `pgqueuer-uncapped` is PgQueuer as it runs by
+default, with no cap: each dequeue takes `--concurrency` jobs however many are still running.
+
 Needs the bench extra (procrastinate, PgQueuer); without it, `--only jobdeck` still runs.
 """
 
@@ -44,7 +48,7 @@ from bench.postgres import create_database
 from bench.report import plain
 
 POLL = 0.02  # seconds between the bench's looks at what is left
-PEERS = ("procrastinate", "pgqueuer")
+PEERS = ("procrastinate", "pgqueuer", "pgqueuer-uncapped")
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
@@ -267,7 +271,7 @@ async def run(
         for r in range(args.rounds):
             order = args.only[r % len(args.only) :] + args.only[: r % len(args.only)]
             for name in order:
-                db = f"jdpeers_{name}_{r}"
+                db = f"jdpeers_{name.replace('-', '_')}_{r}"
                 direct = await create_database(server, db)
                 side = SIDES[name](direct, client.url(server, db), worker.url(server, db), folder)
                 await measure(

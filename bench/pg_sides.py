@@ -235,8 +235,11 @@ class PgqueuerSide(Side):
         )
 
     def worker_command(self, concurrency: int) -> list[str]:
-        # --batch-size is how many jobs one dequeue takes: the same as the others' concurrency.
-        return [sys.executable, "-m", "bench.pgqueuer_app", str(concurrency)]
+        # At most `concurrency` jobs in flight, as the others: PgQueuer's max_concurrent_tasks,
+        # which must be at least twice its batch size, so a dequeue takes half of it.
+        batch = max(1, concurrency // 2)
+        cap = max(concurrency, 2 * batch)
+        return [sys.executable, "-m", "bench.pgqueuer_app", str(batch), str(cap)]
 
     def worker_env(self) -> dict[str, str]:
         from bench.pgqueuer_app import URL_ENV
@@ -244,10 +247,21 @@ class PgqueuerSide(Side):
         return super().worker_env() | {URL_ENV: self.worker}
 
 
+class UncappedPgqueuerSide(PgqueuerSide):
+    """PgQueuer as it runs by default: no cap on the jobs in flight, each dequeue taking
+    `concurrency` jobs whether or not the ones before have finished."""
+
+    name = "pgqueuer-uncapped"
+
+    def worker_command(self, concurrency: int) -> list[str]:
+        return [sys.executable, "-m", "bench.pgqueuer_app", str(concurrency)]
+
+
 SIDES: dict[str, type[Side]] = {
     "jobdeck": JobdeckSide,
     "procrastinate": ProcrastinateSide,
     "pgqueuer": PgqueuerSide,
+    "pgqueuer-uncapped": UncappedPgqueuerSide,
 }
 
 

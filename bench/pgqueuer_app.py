@@ -1,7 +1,8 @@
 """The PgQueuer side: a PgQueuer on one asyncpg connection to the database the environment
 names, with a no-op entrypoint and one that records when it started. Its worker loads the factory
-by name (`python -m bench.pgqueuer_app BATCH_SIZE`, which is `pgq run
-bench.pgqueuer_app:create --batch-size BATCH_SIZE`)."""
+by name (`python -m bench.pgqueuer_app BATCH_SIZE [MAX_CONCURRENT_TASKS]`, which is `pgq run
+bench.pgqueuer_app:create --batch-size BATCH_SIZE [--max-concurrent-tasks N]`; without a cap a
+PgQueuer worker keeps dequeuing however many of its jobs are still running)."""
 
 from __future__ import annotations
 
@@ -40,9 +41,11 @@ async def create() -> AsyncIterator[PgQueuer]:
 
 
 def main(argv: list[str]) -> None:
-    """What `pgq run bench.pgqueuer_app:create --batch-size N` does, through PgQueuer's own
-    `run` (its command line trips over its log-level option with the typer installed here)."""
-    asyncio.run(pgqueuer.run(create, batch_size=int(argv[0])))
+    """What `pgq run bench.pgqueuer_app:create --batch-size N [--max-concurrent-tasks M]` does,
+    through PgQueuer's own `run` (its command line trips over its log-level option with the
+    typer installed here)."""
+    cap = int(argv[1]) if len(argv) > 1 else None
+    asyncio.run(pgqueuer.run(create, batch_size=int(argv[0]), max_concurrent_tasks=cap))
 
 
 if __name__ == "__main__":
