@@ -373,7 +373,8 @@ WITH c AS MATERIALIZED (
            p.id), p.id, p.kind, 'queued', 'running', p.attempt, NULL, $29
     FROM picked AS p
 ), locked AS MATERIALIZED (
-    SELECT pg_advisory_xact_lock({lock}) FROM (SELECT count(*) FROM moved) AS everything
+    SELECT pg_advisory_xact_lock({lock}) FROM (SELECT count(*) AS n FROM moved) AS everything
+    WHERE everything.n > 0  -- a turn that changed nothing leaves the lock to the others
 ), appended AS (
     INSERT INTO events (job_id, from_status, to_status, attempt, reason_code, at, step)
     SELECT m.id, m.was, m.becomes, m.attempt, m.code, m.at, NULL
