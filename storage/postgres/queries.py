@@ -180,38 +180,70 @@ SELECT id FROM inserted
 
 # -- claim -------------------------------------------------------------------------------------
 
-_CLAIM: Final = """
-WITH claimed AS (
+
+def _claim_update(
+    worker: str, expires: str, now: str, limit: str, kinds: str, *, unarmed: bool = False
+) -> str:
+    """The claim's UPDATE, its values the parameters named: the next `limit` ready queued jobs
+    (of the kinds in `kinds`, or any kind when "") in one walk of `jobs_claim`, skipping rows
+    other claims hold and taking none while a kind in reach has a limit (or, with `unarmed`,
+    while a fault is armed); returns their JOB_COLUMNS."""
+    of_kinds = f"AND kind = ANY({kinds}::text[])" if kinds else ""
+    limited = f"WHERE kind = ANY({kinds}::text[])" if kinds else ""
+    fault = (
+        "\n          AND NOT EXISTS (SELECT 1 FROM faults WHERE remaining > 0)" if unarmed else ""
+    )
+    return f"""
     UPDATE jobs
-    SET status = 'running', attempt = attempt + 1, lease_owner = $1, lease_expires_at = $2,
-        updated_at = $3
+    SET status = 'running', attempt = attempt + 1, lease_owner = {worker},
+        lease_expires_at = {expires}, updated_at = {now}
     WHERE id = ANY(ARRAY(
         SELECT id FROM jobs
-        WHERE status = 'queued' AND run_after <= $3 {kinds}
+        WHERE status = 'queued' AND run_after <= {now} {of_kinds}
           AND kind NOT IN (SELECT kind FROM paused_kinds)
-          AND NOT EXISTS (SELECT 1 FROM kind_limits {limited})
+          AND NOT EXISTS (SELECT 1 FROM kind_limits {limited}){fault}
         ORDER BY priority DESC, run_after, id
-        LIMIT $4
+        LIMIT {limit}
         FOR UPDATE SKIP LOCKED
     ))
-    RETURNING {columns}
+    RETURNING {JOB_COLUMNS}"""
+
+
+def _close_attempts(won: str) -> str:
+    """The UPDATE that closes, for each job in the subquery `won`, its latest open attempt
+    number n ($15..$19: job id, n, finished_at, outcome, reason; one row per change that ends
+    an attempt)."""
+    return f"""
+    UPDATE attempts SET finished_at = a.finished_at, outcome = a.outcome, reason = a.reason
+    FROM unnest($15::text[], $16::int[], $17::float8[], $18::text[], $19::json[])
+         AS a(job_id, n, finished_at, outcome, reason)
+    WHERE a.job_id IN ({won})
+      AND attempts.id = (
+          SELECT max(x.id) FROM attempts x
+          WHERE x.job_id = a.job_id AND x.n = a.n AND x.outcome = 'running'
+      )"""
+
+
+def _claim(kinds: str) -> str:
+    return f"""
+WITH claimed AS ({_claim_update("$1", "$2", "$3", "$4", kinds)}
 ), opened AS (
     INSERT INTO attempts (job_id, n, started_at, outcome, worker)
     SELECT id, attempt, $3, 'running', $1 FROM claimed
 )
 SELECT *, EXISTS (SELECT 1 FROM faults WHERE remaining > 0) FROM claimed
 """
+
+
 # Hand up to $4 ready queued jobs of any kind to worker $1 (queued -> running, lease until $2),
 # the highest priority first, then by run_after and id (one walk of `jobs_claim` in its own
 # order), each with its attempt row, and whether any fault is armed (the last column; when none
 # is, a claim skips fault matching). Rows another claimer holds are skipped, never waited for.
 # It claims nothing while a kind it could take has a limit: then the claim obeys the limits
 # through SELECT_CANDIDATES and CLAIM_IDS instead.
-CLAIM_ANY: Final = _CLAIM.format(kinds="", limited="", columns=JOB_COLUMNS)
+CLAIM_ANY: Final = _claim("")
 # The same, for jobs whose kind is in $5.
-CLAIM_KINDS: Final = _CLAIM.format(
-    kinds="AND kind = ANY($5::text[])", limited="WHERE kind = ANY($5::text[])", columns=JOB_COLUMNS
-)
+CLAIM_KINDS: Final = _claim("$5")
 # The limited kinds a claim of the kinds in $1 (or of any kind, when NULL) may take.
 LIMITED_KINDS: Final = """
 SELECT kind FROM kind_limits WHERE $1::text[] IS NULL OR kind = ANY($1::text[]) ORDER BY kind
@@ -268,7 +300,7 @@ RETURNING {FAULT_COLUMNS}
 # changed, close its latest open attempt number n ($15..$19, one row per change that ends an
 # attempt).
 # Returns the ids that changed.
-APPLY_CHANGES: Final = """
+APPLY_CHANGES: Final = f"""
 WITH won AS (
     UPDATE jobs
     SET status = c.status, attempt = c.attempt, reason = c.reason, reason_code = c.reason_code,
@@ -285,15 +317,7 @@ WITH won AS (
       AND (c.lease_ended_at IS NULL OR jobs.lease_expires_at = c.lease_ended_at)
       AND (c.status <> 'queued' OR NOT EXISTS (SELECT 1 FROM cancels k WHERE k.job_id = c.id))
     RETURNING jobs.id
-), closed AS (
-    UPDATE attempts SET finished_at = a.finished_at, outcome = a.outcome, reason = a.reason
-    FROM unnest($15::text[], $16::int[], $17::float8[], $18::text[], $19::json[])
-         AS a(job_id, n, finished_at, outcome, reason)
-    WHERE a.job_id IN (SELECT id FROM won)
-      AND attempts.id = (
-          SELECT max(x.id) FROM attempts x
-          WHERE x.job_id = a.job_id AND x.n = a.n AND x.outcome = 'running'
-      )
+), closed AS ({_close_attempts("SELECT id FROM won")}
 )
 SELECT id FROM won
 """
@@ -337,30 +361,8 @@ WITH c AS MATERIALIZED (
       AND jobs.lease_owner IS NOT DISTINCT FROM c.was_lease_owner
       AND (c.lease_ended_at IS NULL OR jobs.lease_expires_at = c.lease_ended_at)
     RETURNING c.n
-), closed AS (
-    UPDATE attempts SET finished_at = a.finished_at, outcome = a.outcome, reason = a.reason
-    FROM unnest($15::text[], $16::int[], $17::float8[], $18::text[], $19::json[])
-         AS a(job_id, n, finished_at, outcome, reason)
-    WHERE a.job_id IN (SELECT c.id FROM c JOIN won USING (n))
-      AND attempts.id = (
-          SELECT max(x.id) FROM attempts x
-          WHERE x.job_id = a.job_id AND x.n = a.n AND x.outcome = 'running'
-      )
-), picked AS (
-    UPDATE jobs
-    SET status = 'running', attempt = attempt + 1, lease_owner = $27, lease_expires_at = $28,
-        updated_at = $29
-    WHERE id = ANY(ARRAY(
-        SELECT id FROM jobs
-        WHERE status = 'queued' AND run_after <= $29 {kinds}
-          AND kind NOT IN (SELECT kind FROM paused_kinds)
-          AND NOT EXISTS (SELECT 1 FROM kind_limits {limited})
-          AND NOT EXISTS (SELECT 1 FROM faults WHERE remaining > 0)
-        ORDER BY priority DESC, run_after, id
-        LIMIT $30
-        FOR UPDATE SKIP LOCKED
-    ))
-    RETURNING {columns}
+), closed AS ({closed}
+), picked AS ({picked}
 ), opened AS (
     INSERT INTO attempts (job_id, n, started_at, outcome, worker)
     SELECT id, attempt, $29, 'running', $27 FROM picked
@@ -415,18 +417,18 @@ _SLOTS: Final = ", ".join(
 )
 
 
-def _finish_and_claim(kinds: str, limited: str) -> str:
+def _finish_and_claim(kinds: str) -> str:
     return _FINISH_AND_CLAIM.format(
-        kinds=kinds, limited=limited, columns=JOB_COLUMNS, lock=EVENTS_LOCK,
+        closed=_close_attempts("SELECT c.id FROM c JOIN won USING (n)"),
+        picked=_claim_update("$27", "$28", "$29", "$30", kinds, unarmed=True),
+        limited=f"WHERE kind = ANY({kinds}::text[])" if kinds else "", lock=EVENTS_LOCK,
         rollup=_ROLLUP_COLUMNS, fine=repr(ROLLUP_FINE), slots=_SLOTS, key=_ROLLUP_KEY, adds=_ADDS,
     )  # fmt: skip
 
 
-FINISH_AND_CLAIM_ANY: Final = _finish_and_claim("", "")
+FINISH_AND_CLAIM_ANY: Final = _finish_and_claim("")
 # The same, claiming only jobs whose kind is in $31.
-FINISH_AND_CLAIM_KINDS: Final = _finish_and_claim(
-    "AND kind = ANY($31::text[])", "WHERE kind = ANY($31::text[])"
-)
+FINISH_AND_CLAIM_KINDS: Final = _finish_and_claim("$31")
 
 # -- limits ------------------------------------------------------------------------------------
 

@@ -38,21 +38,32 @@ async def conn(pg_url: str) -> asyncpg.Connection:
     await c.close()
 
 
+async def plan(conn: asyncpg.Connection, sql: str, args: tuple) -> dict:
+    async with conn.transaction():
+        # EXPLAIN of a data-modifying statement plans it without running it.
+        rows = await conn.fetch("EXPLAIN (FORMAT JSON) " + sql, *args)
+    tree: dict = json.loads(rows[0][0])[0]["Plan"]
+    return tree
+
+
+def assert_walks_jobs_claim(tree: dict, walk_from: dict) -> None:
+    """Below `walk_from` jobs_claim is read and nothing is sorted; nowhere is jobs scanned."""
+    text = json.dumps(tree)
+    below = walk(walk_from)
+    assert any(n.get("Index Name") == "jobs_claim" for n in below), text
+    assert not any(n["Node Type"] in ("Sort", "Incremental Sort") for n in below), text
+    seq = [
+        n for n in walk(tree) if n["Node Type"] == "Seq Scan" and n.get("Relation Name") == "jobs"
+    ]
+    assert not seq, text
+
+
 @pytest.mark.parametrize("name", sorted(CLAIMS))
 async def test_a_claim_walks_jobs_claim_in_order_without_a_sort_or_a_seq_scan(
     conn: asyncpg.Connection, name: str
 ) -> None:
-    sql, args = CLAIMS[name]
-    async with conn.transaction():
-        # EXPLAIN of a data-modifying statement plans it without running it.
-        rows = await conn.fetch("EXPLAIN (FORMAT JSON) " + sql, *args)
-    tree = json.loads(rows[0][0])[0]["Plan"]
-    nodes = list(walk(tree))
-    text = json.dumps(tree)
-    assert any(n.get("Index Name") == "jobs_claim" for n in nodes), text
-    assert not any(n["Node Type"] in ("Sort", "Incremental Sort") for n in nodes), text
-    seq = [n for n in nodes if n["Node Type"] == "Seq Scan" and n.get("Relation Name") == "jobs"]
-    assert not seq, text
+    tree = await plan(conn, *CLAIMS[name])
+    assert_walks_jobs_claim(tree, tree)
 
 
 def walk(node: dict) -> list[dict]:
@@ -75,17 +86,7 @@ TURNS = {
 async def test_a_turn_claims_by_walking_jobs_claim_without_a_seq_scan(
     conn: asyncpg.Connection, name: str
 ) -> None:
-    sql, args = TURNS[name]
-    async with conn.transaction():
-        rows = await conn.fetch("EXPLAIN (FORMAT JSON) " + sql, *args)
-    tree = json.loads(rows[0][0])[0]["Plan"]
-    text = json.dumps(tree)
+    tree = await plan(conn, *TURNS[name])
     locking = [n for n in walk(tree) if n["Node Type"] == "LockRows"]
-    assert len(locking) == 1, text  # the claim's walk; what follows sorts only its own rows
-    below = list(walk(locking[0]))
-    assert any(n.get("Index Name") == "jobs_claim" for n in below), text
-    assert not any(n["Node Type"] in ("Sort", "Incremental Sort") for n in below), text
-    seq = [
-        n for n in walk(tree) if n["Node Type"] == "Seq Scan" and n.get("Relation Name") == "jobs"
-    ]
-    assert not seq, text
+    assert len(locking) == 1, json.dumps(tree)  # the claim's walk; the rest sorts its own rows
+    assert_walks_jobs_claim(tree, locking[0])
