@@ -89,3 +89,16 @@ def test_pg_peers_runs_jobdeck_alone_through_the_links(pg_server: PgServer) -> N
     # Each single submit crossed the client link at least once; the drain crossed the workers'.
     assert figures["submit_trips"][0] >= 1
     assert figures["worker_trips"][0] > 0
+
+
+@pytest.mark.parametrize(("concurrency", "batch", "cap"), [(32, 16, 32), (7, 3, 7), (1, 1, 2)])
+def test_pgqueuer_is_held_to_the_same_jobs_in_flight_unless_uncapped(
+    tmp_path: Path, concurrency: int, batch: int, cap: int
+) -> None:
+    from bench.pg_sides import PgqueuerSide, UncappedPgqueuerSide
+
+    urls = ("postgresql://h/d", "postgresql://h/d", "postgresql://h/d", tmp_path)
+    capped = PgqueuerSide(*urls).worker_command(concurrency)
+    assert capped[-2:] == [str(batch), str(cap)]  # PgQueuer wants a cap of twice the batch
+    uncapped = UncappedPgqueuerSide(*urls).worker_command(concurrency)
+    assert uncapped[-2:] == ["bench.pgqueuer_app", str(concurrency)]  # its default: no cap
