@@ -530,11 +530,15 @@ async def pause_kind(
 async def fold(conn: Connection, now: float) -> bool:
     """Fold old rollup buckets into coarser ones and drop the rows of workers silent for over
     an hour, under the events lock; whether anything changed."""
-    fine, coarse = fold_cutoffs(now)
+    fine, minutes, hours = fold_cutoffs(now)
     await conn.execute(q.LOCK_EVENTS)
     dropped = _deleted(await conn.execute(q.FORGET_SILENT_WORKERS, now - WORKER_FORGET_AFTER))
+    # Finest first: a bucket old enough for two levels (a fold after a long pause) goes through
+    # both in this one transaction.
     await conn.execute(q.FOLD_FINE, fine)
     folded = _deleted(await conn.execute(q.DROP_FINE, fine))
-    await conn.execute(q.FOLD_MINUTES, coarse)
-    folded += _deleted(await conn.execute(q.DROP_MINUTES, coarse))
+    await conn.execute(q.FOLD_MINUTES, minutes)
+    folded += _deleted(await conn.execute(q.DROP_MINUTES, minutes))
+    await conn.execute(q.FOLD_HOURS, hours)
+    folded += _deleted(await conn.execute(q.DROP_HOURS, hours))
     return bool(dropped or folded)

@@ -299,12 +299,7 @@ class SqliteStore:
         if len(edges) < 2:
             return []
         sql = q.SUM_ROLLUP_PER_KIND if per_kind else q.SUM_ROLLUP
-        params = {
-            "edges": encode_json(sorted(edges)),
-            "lowest": min(edges),
-            "highest": max(edges),
-            "kind": kind,
-        }
+        params = {"edges": encode_json(sorted(edges)), "kind": kind}
         rows = await self._run(lambda conn: conn.execute(sql, params).fetchall())
         return [rollup_from_row(row) for row in rows]
 

@@ -538,21 +538,24 @@ def pause_kind(
 def fold(conn: sqlite3.Connection, *, now: float) -> bool:
     """Fold old rollup buckets into coarser ones and drop the rows of workers silent for over
     an hour; whether anything changed."""
-    fine, coarse = fold_cutoffs(now)
+    cutoffs = fold_cutoffs(now)._asdict()
     changed = conn.execute(q.FORGET_SILENT_WORKERS, {"before": now - WORKER_FORGET_AFTER}).rowcount
-    if not conn.execute(q.ANY_TO_FOLD, {"fine": fine, "coarse": coarse}).fetchone()[0]:
+    if not conn.execute(q.ANY_TO_FOLD, cutoffs).fetchone()[0]:
         return changed > 0
-    conn.execute(q.FOLD_FINE, {"fine": fine})
-    conn.execute(q.DROP_FINE, {"fine": fine})
-    conn.execute(q.FOLD_MINUTES, {"coarse": coarse})
-    conn.execute(q.DROP_MINUTES, {"coarse": coarse})
+    # Finest first: a bucket old enough for two levels (a fold after a long pause) goes through
+    # both in this one transaction.
+    conn.execute(q.FOLD_FINE, cutoffs)
+    conn.execute(q.DROP_FINE, cutoffs)
+    conn.execute(q.FOLD_MINUTES, cutoffs)
+    conn.execute(q.DROP_MINUTES, cutoffs)
+    conn.execute(q.FOLD_HOURS, cutoffs)
+    conn.execute(q.DROP_HOURS, cutoffs)
     return True
 
 
 def needs_fold(conn: sqlite3.Connection, *, now: float) -> bool:
     """Whether `fold` has anything to do (a read: most rounds it has not)."""
-    fine, coarse = fold_cutoffs(now)
-    if conn.execute(q.ANY_TO_FOLD, {"fine": fine, "coarse": coarse}).fetchone()[0]:
+    if conn.execute(q.ANY_TO_FOLD, fold_cutoffs(now)._asdict()).fetchone()[0]:
         return True
     row = conn.execute(q.ANY_SILENT_WORKER, {"before": now - WORKER_FORGET_AFTER}).fetchone()
     return bool(row[0])

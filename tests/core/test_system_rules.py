@@ -9,8 +9,10 @@ from jobdeck.core.contract import Category, Job, Reason, Status
 from jobdeck.core.contract import Outcome as AttemptOutcome
 from jobdeck.core.system import (
     FINE_FOR,
+    HOUR,
     KEEP_FOR,
     MINUTE,
+    MINUTES_FOR,
     Outcome,
     RecentCounts,
     ended_as,
@@ -76,8 +78,10 @@ def test_the_ring_counts_exactly_the_slots_of_the_last_five_minutes(
 
 
 @given(st.floats(KEEP_FOR, 4e9))
-def test_fold_cutoffs_are_whole_minutes_past_their_ages(now: float) -> None:
-    fine, coarse = fold_cutoffs(now)
-    assert fine % MINUTE == 0 and coarse % MINUTE == 0
+def test_fold_cutoffs_are_whole_minutes_and_hours_past_their_ages(now: float) -> None:
+    fine, minutes, hours = fold_cutoffs(now)
+    assert fine % MINUTE == 0 and minutes % HOUR == 0 and hours % HOUR == 0
     assert now - FINE_FOR - MINUTE < fine <= now - FINE_FOR
-    assert now - KEEP_FOR - MINUTE < coarse <= now - KEEP_FOR
+    assert now - MINUTES_FOR - HOUR < minutes <= now - MINUTES_FOR
+    assert now - KEEP_FOR - HOUR < hours <= now - KEEP_FOR
+    assert hours < minutes < fine  # a bucket reaches each level only after the finer one
