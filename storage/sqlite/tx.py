@@ -30,7 +30,7 @@ from jobdeck.storage.rows import (
 )
 from jobdeck.storage.sqlite import queries as q
 from jobdeck.storage.sqlite.errors import is_busy
-from jobdeck.storage.system import Ended, Tally, created, ended
+from jobdeck.storage.system import Ended, Move, Tally, created, ended
 
 T = TypeVar("T")
 MIN_PAUSE, MAX_PAUSE = 0.00005, 0.001  # seconds between tries for a held write lock
@@ -111,9 +111,8 @@ def insert(conn: sqlite3.Connection, *, jobs: Sequence[Job]) -> list[Job | Row]:
             "a job's idempotency key was taken during its own insert; nothing was stored."
         )
     tally = Tally()
-    for job in new:
-        tally.move(job.kind, None, job.status.value)
-        tally.end(created(job))
+    tally.moved([(job.kind, None, job.status.value) for job in new])
+    tally.ended_all([created(job) for job in new if job.status is not Status.QUEUED])
     count(conn, tally)
     return stored
 
@@ -273,7 +272,7 @@ class Planned(NamedTuple):
     values: Row  # rows.change_row
     event: Row  # job id, the status it was, the status it becomes, ...
     close: Row | None  # the attempt it ends, if any
-    kind: str
+    move: Move  # kind, the status it was, the status it becomes
     ended: Ended | None  # what the rollup counts, if anything
 
 
@@ -292,13 +291,14 @@ def plan(changes: Sequence[Change]) -> list[Planned]:
         close = None
         if change.outcome is not None:
             close = (at, change.outcome.value, encode_reason(reason), after.id, before.attempt)
+        was, becomes = before.status.value, after.status.value
         planned.append(
             Planned(
                 _APPLY_SQL.get(after.status, q.APPLY_CHANGE),
                 change_row(change),
-                (after.id, before.status.value, after.status.value, before.attempt, code, at),
+                (after.id, was, becomes, before.attempt, code, at),
                 close,
-                after.kind,
+                (after.kind, was, becomes),
                 ended(change),
             )
         )
@@ -311,25 +311,18 @@ def apply(
     """Compare-and-set each change; an applied one appends its event and closes its attempt.
     With `tally`, the moves are added to it for the caller to count (a worker's apply and claim
     count once: its jobs' running -1 and +1 cancel out); else they are counted here."""
-    applied: list[bool] = []
-    moves = Tally() if tally is None else tally
-    events: list[Row] = []
-    closes: list[Row] = []
-    for change in planned:
-        won = conn.execute(change.sql, change.values).rowcount == 1
-        applied.append(won)
-        if not won:
-            continue
-        _, was, becomes, *_ = change.event
-        moves.move(change.kind, was, becomes)
-        moves.end(change.ended)
-        events.append(change.event)
-        if change.close is not None:
-            closes.append(change.close)
-    if events:
-        conn.executemany(q.INSERT_EVENT, events)
+    applied = [conn.execute(c.sql, c.values).rowcount == 1 for c in planned]
+    won = planned if all(applied) else [c for c, ok in zip(planned, applied, strict=True) if ok]
+    if not won:
+        return applied
+    conn.executemany(q.INSERT_EVENT, [c.event for c in won])
+    closes = [c.close for c in won if c.close is not None]
     if closes:
         conn.executemany(q.CLOSE_ATTEMPT, closes)
+    # The counts' part of each job is worked out in `plan`; here it is only added up.
+    moves = Tally() if tally is None else tally
+    moves.moved([c.move for c in won])
+    moves.ended_all([c.ended for c in won])
     if tally is None:
         count(conn, moves)
     return applied
