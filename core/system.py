@@ -223,7 +223,9 @@ class KindStats:
     p50: float | None
     p95: float | None
     p99: float | None
-    oldest_queued_wait: float | None  # seconds the oldest queued job has waited; None if none
+    # Seconds the longest-waiting ready queued job has waited since its run_after; None when no
+    # queued job is ready (none queued, or all scheduled for later).
+    oldest_queued_wait: float | None
     histogram: tuple[int, ...] = field(default=(0,) * HISTOGRAM_SIZE)
 
 
@@ -308,11 +310,19 @@ def kind_stats(
                 p50=percentile(histogram, 0.50),
                 p95=percentile(histogram, 0.95),
                 p99=percentile(histogram, 0.99),
-                oldest_queued_wait=None if oldest is None else max(0.0, now - oldest),
+                oldest_queued_wait=_waited(oldest, now),
                 histogram=histogram,
             )
         )
     return stats
+
+
+def _waited(ready_at: float | None, now: float) -> float | None:
+    """How long the oldest queued job has waited: from when it became ready (its run_after), so
+    a kind whose queued jobs are all scheduled for later has nobody waiting (None), not 0 s."""
+    if ready_at is None or ready_at > now:
+        return None
+    return now - ready_at
 
 
 def throughput(

@@ -85,3 +85,14 @@ def test_fold_cutoffs_are_whole_minutes_and_hours_past_their_ages(now: float) ->
     assert now - MINUTES_FOR - HOUR < minutes <= now - MINUTES_FOR
     assert now - KEEP_FOR - HOUR < hours <= now - KEEP_FOR
     assert hours < minutes < fine  # a bucket reaches each level only after the finer one
+
+
+def test_the_oldest_wait_counts_from_run_after_and_a_kind_all_scheduled_later_waits_none() -> None:
+    from jobdeck.core.system import kind_stats
+
+    counts = {kind: {Status.QUEUED: 1} for kind in ("later", "ready", "idle")}
+    oldest = {"later": T0 + 3600, "ready": T0 - 42}
+    stats = {s.kind: s for s in kind_stats([], counts, oldest, now=T0, since=T0 - FINE_FOR)}
+    assert stats["later"].oldest_queued_wait is None  # due in an hour: nobody waits yet
+    assert stats["ready"].oldest_queued_wait == 42.0
+    assert stats["idle"].oldest_queued_wait is None  # nothing queued
