@@ -52,13 +52,11 @@ from jobdeck.core.store import Change, Claimed, Page, Pruned, Record, ScheduleSt
 from jobdeck.core.system import (
     BUCKET_SECONDS,
     FINE_FOR,
-    KEEP_FOR,
-    MINUTE,
-    RATE_WINDOWS,
     KindStats,
     WorkerState,
     bucket_of,
     kind_stats,
+    stats_edges,
     throughput,
 )
 
@@ -694,23 +692,13 @@ class Engine(Intake, Control):
         and the oldest queued job's wait. Read from the rollup and the kind counts, never from
         attempts. Raises InvalidInput for a window that is not above 0 and at most a day (the
         rollup keeps no detail past that)."""
-        if not 0 < since <= KEEP_FOR:
-            raise InvalidInput(
-                f"a stats window is more than 0 and at most 24h (the rollup keeps no detail "
-                f"older than a day), not {since:g} s."
-            )
         now = self.clock()
         # The database sums the buckets over the few spans kind_stats tells apart (the rate
         # windows and the window asked for): a handful of rows per kind, however long the window.
-        edges = {now - since, now + BUCKET_SECONDS}
-        edges.update(now - minutes * MINUTE for minutes in RATE_WINDOWS)
-        rows = await self.store.rollup_sums(sorted(edges), kind)
+        rows = await self.store.rollup_sums(stats_edges(now, since), kind)
         counts = await self.store.kind_counts()
         oldest = await self.store.oldest_queued()
-        if kind is not None:
-            counts = {k: v for k, v in counts.items() if k == kind}
-            oldest = {k: v for k, v in oldest.items() if k == kind}
-        return kind_stats(rows, counts, oldest, now=now, since=now - since)
+        return kind_stats(rows, counts, oldest, now=now, since=now - since, kind=kind)
 
     async def throughput(
         self, *, span: float = 300.0, kind: str | None = None

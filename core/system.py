@@ -23,6 +23,7 @@ from typing import NamedTuple
 
 from jobdeck.core.contract import Category, Job, Reason, Status
 from jobdeck.core.contract import Outcome as AttemptOutcome
+from jobdeck.core.errors import InvalidInput
 
 BUCKET_SECONDS = 10.0
 FINE_FOR = 15 * 60.0  # 10-second buckets are kept this long, then folded into minutes
@@ -260,6 +261,21 @@ def add_histograms(histograms: Iterable[Sequence[int]]) -> tuple[int, ...]:
     return tuple(total)
 
 
+def stats_edges(now: float, window: float) -> list[float]:
+    """The span edges `kind_stats` reads the rollup summed over (`Store.rollup_sums`): the rate
+    windows and the last `window` seconds, a handful of rows per kind however long the window.
+    Raises InvalidInput for a window that is not above 0 and at most a day (the rollup keeps no
+    detail past that)."""
+    if not 0 < window <= KEEP_FOR:
+        raise InvalidInput(
+            f"a stats window is more than 0 and at most 24h (the rollup keeps no detail "
+            f"older than a day), not {window:g} s."
+        )
+    edges = {now - window, now + BUCKET_SECONDS}
+    edges.update(now - minutes * MINUTE for minutes in RATE_WINDOWS)
+    return sorted(edges)
+
+
 def kind_stats(
     rows: Iterable[RollupRow],
     counts: Mapping[str, Mapping[Status, int]],
@@ -267,9 +283,14 @@ def kind_stats(
     *,
     now: float,
     since: float,
+    kind: str | None = None,
 ) -> list[KindStats]:
     """Per kind, sorted by name: counts, rates over the last 1, 5 and 15 minutes, the failure
-    rate and run-time percentiles over `since`..`now`, and the oldest queued job's wait."""
+    rate and run-time percentiles over `since`..`now`, and the oldest queued job's wait; only
+    `kind`'s when given."""
+    if kind is not None:
+        counts = {k: v for k, v in counts.items() if k == kind}
+        oldest_queued = {k: v for k, v in oldest_queued.items() if k == kind}
     finished = (Outcome.DONE, Outcome.FAILED, Outcome.CANCELLED)
     done: dict[str, dict[int, int]] = {}
     failed: dict[str, dict[int, int]] = {}

@@ -189,6 +189,12 @@ def kind_counts_from(rows: Iterable[Sequence[Any]]) -> dict[str, dict[Status, in
     return {kind: counts for kind, counts in sorted(found.items()) if any(counts.values())}
 
 
+def oldest_from(rows: Iterable[Sequence[Any]]) -> dict[str, float]:
+    """When each kind's longest-queued job became ready, from (kind, run_after) rows (a kind
+    whose count says queued but whose jobs are gone reads NULL: left out)."""
+    return {str(kind): float(at) for kind, at in rows if at is not None}
+
+
 def worker_from_row(row: Sequence[Any], running: int) -> WorkerState:
     """A WorkerState from (name, host, pid, version, started_at, last_seen, lease, concurrency,
     kinds JSON, done_5m, failed_5m). A row a newer (or broken) jobdeck wrote reads with what it
