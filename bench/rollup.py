@@ -149,13 +149,18 @@ async def build() -> None:
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     conn.close()
 
-async def timed(fn, times: int) -> float:
+# Each read's median by the wall clock and by this process's CPU time (every thread's: the
+# store's queries run on aiosqlite's), which the neighbours on a shared machine disturb less.
+def medians(took: list[tuple[float, float]]) -> list[float]:
+    return [statistics.median(t[0] for t in took), statistics.median(t[1] for t in took)]
+
+async def timed(fn, times: int) -> list[float]:
     took = []
     for _ in range(times):
-        began = time.perf_counter()
+        began, cpu = time.perf_counter(), time.process_time()
         await fn()
-        took.append((time.perf_counter() - began) * 1000)
-    return statistics.median(took)
+        took.append(((time.perf_counter() - began) * 1000, (time.process_time() - cpu) * 1000))
+    return medians(took)
 
 async def measure() -> dict:
     store = await open_store(str(db), read_only=True)
@@ -175,16 +180,16 @@ async def measure() -> dict:
     await store.close()
     return out
 
-def command_ms(*extra: str) -> float:
+def command_ms(*extra: str) -> list[float]:
     took = []
     for _ in range(reads):
         sink = io.StringIO()
-        began = time.perf_counter()
+        began, cpu = time.perf_counter(), time.process_time()
         with contextlib.redirect_stdout(sink):
             code = jobdeck_main(["--db", str(db), "stats", "--json", *extra])
-        took.append((time.perf_counter() - began) * 1000)
+        took.append(((time.perf_counter() - began) * 1000, (time.process_time() - cpu) * 1000))
         assert code == 0
-    return statistics.median(took)
+    return medians(took)
 
 if sys.argv[1] == "build":
     asyncio.run(build())
@@ -297,9 +302,10 @@ def reads(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
 
 def read_rows(got: dict[str, Any]) -> list[tuple[str, ...]]:
     def row(label: str, key: str, target: bool) -> tuple[str, ...]:
-        ms = float(got[key])
-        verdict = f"< {READ_TARGET_MS:g} ms {'met' if ms < READ_TARGET_MS else 'MISSED'}"
-        return (label, f"{ms:.2f}", verdict if target else "")
+        wall, cpu = (float(v) for v in got[key])
+        verdict = f"< {READ_TARGET_MS:g} ms: wall {'met' if wall < READ_TARGET_MS else 'MISSED'}"
+        verdict += f", CPU {'met' if cpu < READ_TARGET_MS else 'MISSED'}"
+        return (label, f"{wall:.2f}", f"{cpu:.2f}", verdict if target else "")
 
     return [
         row("kind_stats, 15 min window (the Kinds view's read)", "kind_stats_15m", True),
@@ -331,7 +337,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"reads at {got['jobs']:,} jobs, {got['kinds']} kinds, {got['rollup_rows']:,} "
                 f"rollup rows ({widths}; median of {args.reads}):"
             )
-            print(plain(("read", "ms", "target"), read_rows(got)))
+            print(plain(("read", "ms", "CPU ms", "target"), read_rows(got)))
             out["reads"] = {k: v for k, v in got.items() if k not in ("core", "schema", "latest")}
     print(f"whole run {time.perf_counter() - began:.0f} s")
     print(json.dumps(out))
