@@ -597,7 +597,7 @@ DELETE_JOB_CANCELS: Final = "DELETE FROM cancels WHERE job_id = ANY($1::text[])"
 # end in a span are one range of the key (a bucket ends at start + width; a second of slack
 # either side for the rounding of `lo - width`, the exact test follows).
 _WIDTHS: Final = (
-    "widths(w) AS (VALUES " + ", ".join(f"({w!r}::float8)" for w in ROLLUP_WIDTHS) + ")"
+    "widths(w) AS (VALUES " + ", ".join("(" + repr(w) + "::float8)" for w in ROLLUP_WIDTHS) + ")"
 )
 # Rows of the buckets that end after $1 (of kind $2, when not NULL), through the key.
 SELECT_ROLLUP: Final = f"""

@@ -518,7 +518,9 @@ ON CONFLICT ({_ROLLUP_KEY}) DO UPDATE SET {_ADDS}
 # The widths a window reads, as a table: joined before the rollup, each width's buckets that
 # end in a span are one range of the key (a bucket ends at start + width; a second of slack
 # either side for the rounding of `lo - width`, the exact test follows).
-_WIDTHS: Final = "widths(w) AS (VALUES " + ", ".join(f"({w!r})" for w in ROLLUP_WIDTHS) + ")"
+_WIDTHS: Final = (
+    "widths(w) AS (VALUES " + ", ".join("(" + repr(w) + ")" for w in ROLLUP_WIDTHS) + ")"
+)
 # Rows of the buckets that end after :since (of :kind, when not NULL), through the key.
 SELECT_ROLLUP: Final = f"""
 WITH {_WIDTHS}
