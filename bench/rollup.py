@@ -17,7 +17,7 @@ swaps every round; each round gives a ratio with ÷ without, the figure is their
 lowest and highest.
 
 The read part runs on this tree only: `--queued` jobs of ten kinds, `--jobs` of them run by a
-worker, then a day of rollup rows for each kind (10-second buckets for the last 15 minutes,
+worker, then a day of rollup rows for each kind (10-second buckets for the last 5 minutes,
 minute buckets before that), folded once by the store as a worker folds them (minutes older than
 an hour into hours): what a busy system leaves. It times `engine.kind_stats` (the Kinds view's
 read) for 15 minutes and 24 hours, `engine.throughput`, and the whole `jobdeck stats --json`
@@ -102,7 +102,7 @@ for kind in KINDS:
     registry.kind(kind, max_attempts=1)(noop)
 
 def history(now: float) -> list[tuple]:
-    # Per kind: done, a failure code, another, retried; 10 s buckets for 15 minutes, minutes
+    # Per kind: done, a failure code, another, retried; 10 s buckets for FINE_FOR, minutes
     # for the rest of the day.
     keys = [("done", ""), ("failed", "boom"), ("failed", "timeout"), ("retried", "flaky")]
     hist = [0] * HISTOGRAM_SIZE

@@ -50,14 +50,13 @@ from jobdeck.core.schedule import Schedule, run_after, tick_key
 from jobdeck.core.steps import STEP_NAME, steps_before
 from jobdeck.core.store import Change, Claimed, Page, Pruned, Record, ScheduleState, Store
 from jobdeck.core.system import (
-    BUCKET_SECONDS,
-    FINE_FOR,
+    STATS_WINDOW,
     KindStats,
     WorkerState,
-    bucket_of,
     kind_stats,
     stats_edges,
     throughput,
+    throughput_edges,
 )
 
 log = logging.getLogger("jobdeck")
@@ -685,7 +684,7 @@ class Engine(Intake, Control):
         return await self.store.workers(self.clock() if now is None else now)
 
     async def kind_stats(
-        self, *, since: float = FINE_FOR, kind: str | None = None
+        self, *, since: float = STATS_WINDOW, kind: str | None = None
     ) -> list[KindStats]:
         """Per kind, by name: jobs per status, done and failed a minute over the last 1, 5 and
         15 minutes, the failure rate and run-time percentiles over the last `since` seconds,
@@ -704,11 +703,11 @@ class Engine(Intake, Control):
         self, *, span: float = 300.0, kind: str | None = None
     ) -> tuple[list[float], list[float]]:
         """Done and failed a second in each 10-second bucket of the last `span` seconds (at
-        most 15 minutes, which keep 10-second detail), oldest first, of one kind or all."""
-        span = min(span, FINE_FOR)
+        most 15 minutes), oldest first, of one kind or all: the buckets the rollup still keeps
+        10 seconds wide as they are, the older ones a minute's average each."""
+        span = min(span, STATS_WINDOW)
         now = self.clock()
-        first = bucket_of(now) - span + BUCKET_SECONDS
-        edges = [first + i * BUCKET_SECONDS for i in range(int(span / BUCKET_SECONDS) + 1)]
+        edges = throughput_edges(now, span)
         rows = await self.store.rollup_sums(edges, kind, per_kind=False)
         return throughput(rows, now=now, span=span)
 

@@ -7,9 +7,10 @@ way and a histogram of their run times. Nothing here scans attempts.
 
 Buckets older than `FINE_FOR` are folded into minute buckets, minute buckets older than
 `MINUTES_FOR` into hour buckets, hour buckets older than `KEEP_FOR` into the one `ALL_TIME` bucket
-per key: a window of up to 15 minutes is exact to 10 seconds, up to an hour to the minute, up to
-a day to the hour, and a day's window reads about 200 rows a key, not 8,000. Detail is dropped
-after a day but totals never shrink (Prometheus counters read them).
+per key: a window of up to 5 minutes is exact to 10 seconds, up to an hour to the minute, up to a
+day to the hour. So the default 15-minute window reads 40 to 50 buckets a key, not 90, and a
+day's about 200, not 8,000. Detail is dropped after a day but totals never shrink (Prometheus
+counters read them).
 """
 
 from __future__ import annotations
@@ -26,7 +27,10 @@ from jobdeck.core.contract import Outcome as AttemptOutcome
 from jobdeck.core.errors import InvalidInput
 
 BUCKET_SECONDS = 10.0
-FINE_FOR = 15 * 60.0  # 10-second buckets are kept this long, then folded into minutes
+FINE_FOR = 5 * 60.0  # 10-second buckets are kept this long, then folded into minutes
+# The window `stats` and the Kinds view read by default, and the kind detail's throughput history
+# (10-second detail for its last FINE_FOR, a minute's average before that).
+STATS_WINDOW = 15 * 60.0
 MINUTE = 60.0
 MINUTES_FOR = 3600.0  # minute buckets are kept this long, then folded into hours
 HOUR = 3600.0
@@ -346,23 +350,44 @@ def _waited(ready_at: float | None, now: float) -> float | None:
     return now - ready_at
 
 
+def throughput_edges(now: float, span: float) -> list[float]:
+    """The span edges `throughput` reads the rollup summed over for the last `span` seconds: one
+    span per 10-second bucket the rollup still keeps that wide, one per minute before that (a
+    minute bucket ends on a minute's edge)."""
+    first = bucket_of(now) - span + BUCKET_SECONDS
+    last = bucket_of(now) + BUCKET_SECONDS
+    fine = max(first, fold_cutoffs(now).fine)
+    edges: list[float] = []
+    if fine > first:
+        minute = math.floor(first / MINUTE) * MINUTE
+        edges = [minute + i * MINUTE for i in range(round((fine - minute) / MINUTE))]
+    steps = round((last - fine) / BUCKET_SECONDS)
+    return edges + [fine + i * BUCKET_SECONDS for i in range(steps + 1)]
+
+
 def throughput(
     rows: Iterable[RollupRow], *, now: float, span: float = 300.0, kind: str | None = None
 ) -> tuple[list[float], list[float]]:
     """Done and failed per second in each 10-second bucket of the last `span` seconds, oldest
-    first (the current, partial bucket last), for one kind or all."""
+    first (the current, partial bucket last), for one kind or all. A row wider than 10 seconds
+    (a minute, or a span the store summed) is spread evenly over the buckets it covers: older
+    than `FINE_FOR`, the rollup knows a minute's average, not its 10-second shape."""
     first = bucket_of(now) - span + BUCKET_SECONDS
     slots = int(span / BUCKET_SECONDS)
     done = [0.0] * slots
     failed = [0.0] * slots
     for row in rows:
-        if kind is not None and row.kind != kind:
-            continue
-        i = int((row.start - first) // BUCKET_SECONDS)
-        if not 0 <= i < slots or row.width > BUCKET_SECONDS:
+        if (kind is not None and row.kind != kind) or row.width <= 0:
             continue
         if row.outcome is Outcome.DONE:
-            done[i] += row.n / BUCKET_SECONDS
+            into = done
         elif row.outcome in (Outcome.FAILED, Outcome.DENIED, Outcome.CANCELLED):
-            failed[i] += row.n / BUCKET_SECONDS
+            into = failed
+        else:
+            continue
+        i = int((row.start - first) // BUCKET_SECONDS)
+        covers = max(1, round(row.width / BUCKET_SECONDS))
+        rate = row.n / row.width
+        for slot in range(max(0, i), min(slots, i + covers)):
+            into[slot] += rate
     return done, failed

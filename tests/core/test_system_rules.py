@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -96,3 +98,29 @@ def test_the_oldest_wait_counts_from_run_after_and_a_kind_all_scheduled_later_wa
     assert stats["later"].oldest_queued_wait is None  # due in an hour: nobody waits yet
     assert stats["ready"].oldest_queued_wait == 42.0
     assert stats["idle"].oldest_queued_wait is None  # nothing queued
+
+
+def test_throughput_spreads_a_minute_over_its_six_buckets_and_keeps_fine_ones_as_they_are() -> None:
+    from jobdeck.core.system import BUCKET_SECONDS, STATS_WINDOW, RollupRow, throughput
+
+    now = T0 + 5.0  # T0 is a whole minute
+    first = T0 - STATS_WINDOW + BUCKET_SECONDS  # the oldest bucket shown
+    minute = RollupRow(first + 50, MINUTE, "a", Outcome.DONE, "", 60, (0,) * 16, 0.0)
+    fine = RollupRow(T0, BUCKET_SECONDS, "a", Outcome.FAILED, "x", 20, (0,) * 16, 0.0)
+    done, failed = throughput([minute, fine], now=now, span=STATS_WINDOW)
+    assert len(done) == 90
+    assert done[5:11] == [1.0] * 6 and sum(done) == 6.0  # 60 jobs: 1 a second for 60 s
+    assert failed[-1] == 2.0 and sum(failed) == 2.0
+
+
+@given(st.floats(T0, T0 + 86_400))
+def test_throughput_edges_are_minutes_then_the_fine_buckets_up_to_now(now: float) -> None:
+    from jobdeck.core.system import BUCKET_SECONDS, STATS_WINDOW, bucket_of, throughput_edges
+
+    edges = throughput_edges(now, STATS_WINDOW)
+    pairs = list(pairwise(edges))
+    fine = fold_cutoffs(now).fine
+    assert edges[0] <= bucket_of(now) - STATS_WINDOW + BUCKET_SECONDS
+    assert edges[-1] == bucket_of(now) + BUCKET_SECONDS
+    assert all(b - a == (MINUTE if a < fine else BUCKET_SECONDS) for a, b in pairs)
+    assert fine in edges  # no span straddles the edge between the two levels
