@@ -17,10 +17,12 @@ swaps every round; each round gives a ratio with ÷ without, the figure is their
 lowest and highest.
 
 The read part runs on this tree only: `--queued` jobs of ten kinds, `--jobs` of them run by a
-worker, then a day of rollup rows for each kind (10-second buckets for the last 15 minutes,
-minute buckets before that: what a busy system leaves), and times `engine.kind_stats` (the Kinds
-view's read) for 15 minutes and 24 hours, `engine.throughput`, and the whole `jobdeck stats
---json` command in-process (opening the database included, the interpreter's start not).
+worker, then a day of rollup rows for each kind (10-second buckets for the last 5 minutes,
+minute buckets before that), folded once by the store as a worker folds them (minutes older than
+an hour into hours): what a busy system leaves. It times `engine.kind_stats` (the Kinds view's
+read) for 15 minutes and 24 hours, `engine.throughput`, and the whole `jobdeck stats --json`
+command in-process, with its default window and with `--since 24h` (parsing the arguments and
+opening the database included, the interpreter's start not).
 """
 
 from __future__ import annotations
@@ -100,7 +102,7 @@ for kind in KINDS:
     registry.kind(kind, max_attempts=1)(noop)
 
 def history(now: float) -> list[tuple]:
-    # Per kind: done, a failure code, another, retried; 10 s buckets for 15 minutes, minutes
+    # Per kind: done, a failure code, another, retried; 10 s buckets for FINE_FOR, minutes
     # for the rest of the day.
     keys = [("done", ""), ("failed", "boom"), ("failed", "timeout"), ("retried", "flaky")]
     hist = [0] * HISTOGRAM_SIZE
@@ -139,16 +141,26 @@ async def build() -> None:
     cols = ", ".join(["?"] * (7 + HISTOGRAM_SIZE))
     conn.executemany(f"INSERT OR IGNORE INTO rollup VALUES ({cols})", history(time.time()))
     conn.commit()
+    conn.close()
+    store = await open_store(str(db))
+    await store.fold_rollup(time.time())
+    await store.close()
+    conn = sqlite3.connect(db)
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     conn.close()
 
-async def timed(fn, times: int) -> float:
+# Each read's median by the wall clock and by this process's CPU time (every thread's: the
+# store's queries run on aiosqlite's), which the neighbours on a shared machine disturb less.
+def medians(took: list[tuple[float, float]]) -> list[float]:
+    return [statistics.median(t[0] for t in took), statistics.median(t[1] for t in took)]
+
+async def timed(fn, times: int) -> list[float]:
     took = []
     for _ in range(times):
-        began = time.perf_counter()
+        began, cpu = time.perf_counter(), time.process_time()
         await fn()
-        took.append((time.perf_counter() - began) * 1000)
-    return statistics.median(took)
+        took.append(((time.perf_counter() - began) * 1000, (time.process_time() - cpu) * 1000))
+    return medians(took)
 
 async def measure() -> dict:
     store = await open_store(str(db), read_only=True)
@@ -161,21 +173,23 @@ async def measure() -> dict:
     }
     rows = await store.rollup(0)
     out["rollup_rows"] = len(rows)
+    widths = sorted({r.width for r in rows})
+    out["widths"] = {f"{w:g}": sum(1 for r in rows if r.width == w) for w in widths}
     out["kinds"] = len(await engine.kind_stats(since=900))
     out["jobs"] = sum((await engine.counts()).values())
     await store.close()
     return out
 
-def command_ms() -> float:
+def command_ms(*extra: str) -> list[float]:
     took = []
     for _ in range(reads):
         sink = io.StringIO()
-        began = time.perf_counter()
+        began, cpu = time.perf_counter(), time.process_time()
         with contextlib.redirect_stdout(sink):
-            code = jobdeck_main(["--db", str(db), "stats", "--json"])
-        took.append((time.perf_counter() - began) * 1000)
+            code = jobdeck_main(["--db", str(db), "stats", "--json", *extra])
+        took.append(((time.perf_counter() - began) * 1000, (time.process_time() - cpu) * 1000))
         assert code == 0
-    return statistics.median(took)
+    return medians(took)
 
 if sys.argv[1] == "build":
     asyncio.run(build())
@@ -183,6 +197,7 @@ if sys.argv[1] == "build":
 else:
     got = asyncio.run(measure())
     got["stats_command"] = command_ms()
+    got["stats_command_24h"] = command_ms("--since", "24h")
 conn = sqlite3.connect(db)
 schema = conn.execute("PRAGMA user_version").fetchone()[0]
 conn.close()
@@ -287,14 +302,16 @@ def reads(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
 
 def read_rows(got: dict[str, Any]) -> list[tuple[str, ...]]:
     def row(label: str, key: str, target: bool) -> tuple[str, ...]:
-        ms = float(got[key])
-        verdict = f"< {READ_TARGET_MS:g} ms {'met' if ms < READ_TARGET_MS else 'MISSED'}"
-        return (label, f"{ms:.2f}", verdict if target else "")
+        wall, cpu = (float(v) for v in got[key])
+        verdict = f"< {READ_TARGET_MS:g} ms: wall {'met' if wall < READ_TARGET_MS else 'MISSED'}"
+        verdict += f", CPU {'met' if cpu < READ_TARGET_MS else 'MISSED'}"
+        return (label, f"{wall:.2f}", f"{cpu:.2f}", verdict if target else "")
 
     return [
         row("kind_stats, 15 min window (the Kinds view's read)", "kind_stats_15m", True),
         row("jobdeck stats --json, in-process, open to print", "stats_command", True),
         row("kind_stats, 24 h window", "kind_stats_24h", False),
+        row("jobdeck stats --json --since 24h, in-process", "stats_command_24h", False),
         row("throughput, last 5 min (the strip)", "throughput_5m", False),
         row("workers", "workers", False),
     ]
@@ -315,11 +332,12 @@ def main(argv: list[str] | None = None) -> int:
             out |= {"without": without.rates, "with": with_.rates}
         if "read" in args.only:
             got = reads(args, Path(tmp))
+            widths = ", ".join(f"{n:,} {w} s wide" for w, n in got["widths"].items())
             print(
                 f"reads at {got['jobs']:,} jobs, {got['kinds']} kinds, {got['rollup_rows']:,} "
-                f"rollup rows (median of {args.reads}):"
+                f"rollup rows ({widths}; median of {args.reads}):"
             )
-            print(plain(("read", "ms", "target"), read_rows(got)))
+            print(plain(("read", "ms", "CPU ms", "target"), read_rows(got)))
             out["reads"] = {k: v for k, v in got.items() if k not in ("core", "schema", "latest")}
     print(f"whole run {time.perf_counter() - began:.0f} s")
     print(json.dumps(out))

@@ -50,16 +50,13 @@ from jobdeck.core.schedule import Schedule, run_after, tick_key
 from jobdeck.core.steps import STEP_NAME, steps_before
 from jobdeck.core.store import Change, Claimed, Page, Pruned, Record, ScheduleState, Store
 from jobdeck.core.system import (
-    BUCKET_SECONDS,
-    FINE_FOR,
-    KEEP_FOR,
-    MINUTE,
-    RATE_WINDOWS,
+    STATS_WINDOW,
     KindStats,
     WorkerState,
-    bucket_of,
     kind_stats,
+    stats_edges,
     throughput,
+    throughput_edges,
 )
 
 log = logging.getLogger("jobdeck")
@@ -687,40 +684,30 @@ class Engine(Intake, Control):
         return await self.store.workers(self.clock() if now is None else now)
 
     async def kind_stats(
-        self, *, since: float = FINE_FOR, kind: str | None = None
+        self, *, since: float = STATS_WINDOW, kind: str | None = None
     ) -> list[KindStats]:
         """Per kind, by name: jobs per status, done and failed a minute over the last 1, 5 and
         15 minutes, the failure rate and run-time percentiles over the last `since` seconds,
         and the oldest queued job's wait. Read from the rollup and the kind counts, never from
         attempts. Raises InvalidInput for a window that is not above 0 and at most a day (the
         rollup keeps no detail past that)."""
-        if not 0 < since <= KEEP_FOR:
-            raise InvalidInput(
-                f"a stats window is more than 0 and at most 24h (the rollup keeps no detail "
-                f"older than a day), not {since:g} s."
-            )
         now = self.clock()
         # The database sums the buckets over the few spans kind_stats tells apart (the rate
         # windows and the window asked for): a handful of rows per kind, however long the window.
-        edges = {now - since, now + BUCKET_SECONDS}
-        edges.update(now - minutes * MINUTE for minutes in RATE_WINDOWS)
-        rows = await self.store.rollup_sums(sorted(edges), kind)
+        rows = await self.store.rollup_sums(stats_edges(now, since), kind)
         counts = await self.store.kind_counts()
         oldest = await self.store.oldest_queued()
-        if kind is not None:
-            counts = {k: v for k, v in counts.items() if k == kind}
-            oldest = {k: v for k, v in oldest.items() if k == kind}
-        return kind_stats(rows, counts, oldest, now=now, since=now - since)
+        return kind_stats(rows, counts, oldest, now=now, since=now - since, kind=kind)
 
     async def throughput(
         self, *, span: float = 300.0, kind: str | None = None
     ) -> tuple[list[float], list[float]]:
         """Done and failed a second in each 10-second bucket of the last `span` seconds (at
-        most 15 minutes, which keep 10-second detail), oldest first, of one kind or all."""
-        span = min(span, FINE_FOR)
+        most 15 minutes), oldest first, of one kind or all: the buckets the rollup still keeps
+        10 seconds wide as they are, the older ones a minute's average each."""
+        span = min(span, STATS_WINDOW)
         now = self.clock()
-        first = bucket_of(now) - span + BUCKET_SECONDS
-        edges = [first + i * BUCKET_SECONDS for i in range(int(span / BUCKET_SECONDS) + 1)]
+        edges = throughput_edges(now, span)
         rows = await self.store.rollup_sums(edges, kind, per_kind=False)
         return throughput(rows, now=now, span=span)
 

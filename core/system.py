@@ -5,9 +5,12 @@ The numbers over time come from a rollup that the writers keep in the same trans
 transition: per kind, per outcome and reason code, per 10-second bucket, how many jobs ended that
 way and a histogram of their run times. Nothing here scans attempts.
 
-Buckets older than `FINE_FOR` are folded into minute buckets, minute buckets older than `KEEP_FOR`
-into the one `ALL_TIME` bucket per key, so detail is dropped after a day but totals never shrink
-(Prometheus counters read them).
+Buckets older than `FINE_FOR` are folded into minute buckets, minute buckets older than
+`MINUTES_FOR` into hour buckets, hour buckets older than `KEEP_FOR` into the one `ALL_TIME` bucket
+per key: a window of up to 5 minutes is exact to 10 seconds, up to an hour to the minute, up to a
+day to the hour. So the default 15-minute window reads 40 to 50 buckets a key, not 90, and a
+day's about 200, not 8,000. Detail is dropped after a day but totals never shrink (Prometheus
+counters read them).
 """
 
 from __future__ import annotations
@@ -17,18 +20,25 @@ from bisect import bisect_left
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import NamedTuple
 
 from jobdeck.core.contract import Category, Job, Reason, Status
 from jobdeck.core.contract import Outcome as AttemptOutcome
+from jobdeck.core.errors import InvalidInput
 
 BUCKET_SECONDS = 10.0
-FINE_FOR = 15 * 60.0  # 10-second buckets are kept this long, then folded into minutes
+FINE_FOR = 5 * 60.0  # 10-second buckets are kept this long, then folded into minutes
+# The window `stats` and the Kinds view read by default, and the kind detail's throughput history
+# (10-second detail for its last FINE_FOR, a minute's average before that).
+STATS_WINDOW = 15 * 60.0
 MINUTE = 60.0
-KEEP_FOR = 24 * 3600.0  # minute buckets are kept this long, then folded into ALL_TIME
+MINUTES_FOR = 3600.0  # minute buckets are kept this long, then folded into hours
+HOUR = 3600.0
+KEEP_FOR = 24 * 3600.0  # hour buckets are kept this long, then folded into ALL_TIME
 ALL_TIME = 0.0  # the bucket start (and width) of the row that holds everything older than KEEP_FOR
-# A fine bucket is BUCKET_SECONDS wide, a folded one MINUTE; the ALL_TIME row is 0 wide, so it
-# ends before any `since` a reader passes except one <= 0.
-WIDTHS = (BUCKET_SECONDS, MINUTE)
+# A fine bucket is BUCKET_SECONDS wide, a folded one MINUTE or HOUR; the ALL_TIME row is 0 wide,
+# so it ends before any `since` a reader passes except one <= 0.
+WIDTHS = (BUCKET_SECONDS, MINUTE, HOUR)
 WORKER_FORGET_AFTER = 3600.0  # a worker row silent this long is dropped
 RECENT = 300.0  # what a worker's done_5m/failed_5m count
 
@@ -94,13 +104,26 @@ def bucket_of(at: float) -> float:
     return math.floor(at / BUCKET_SECONDS) * BUCKET_SECONDS
 
 
-def fold_cutoffs(now: float) -> tuple[float, float]:
-    """When folding at `now`: 10-second buckets that start before the first value go into their
-    minute (whole minutes only, so a minute is never half fine, half folded), and minute buckets
-    that start before the second go into the ALL_TIME row."""
-    fine = math.floor((now - FINE_FOR) / MINUTE) * MINUTE
-    coarse = math.floor((now - KEEP_FOR) / MINUTE) * MINUTE
-    return fine, coarse
+class FoldCutoffs(NamedTuple):
+    """When folding at some moment: 10-second buckets that start before `fine` go into their
+    minute, minute buckets that start before `minutes` into their hour, and hour buckets that
+    start before `hours` into the ALL_TIME row. Each is a whole multiple of the coarser width,
+    so a minute (an hour) is never half in one level and half in the next."""
+
+    fine: float
+    minutes: float
+    hours: float
+
+
+def fold_cutoffs(now: float) -> FoldCutoffs:
+    """The cutoffs of a fold at `now` (see `FoldCutoffs`): every bucket that ends after
+    `now - FINE_FOR` is still 10 seconds wide, after `now - MINUTES_FOR` at most a minute, and
+    after `now - KEEP_FOR` at most an hour."""
+    return FoldCutoffs(
+        fine=math.floor((now - FINE_FOR) / MINUTE) * MINUTE,
+        minutes=math.floor((now - MINUTES_FOR) / HOUR) * HOUR,
+        hours=math.floor((now - KEEP_FOR) / HOUR) * HOUR,
+    )
 
 
 def histogram_slot(run_time: float) -> int:
@@ -205,7 +228,9 @@ class KindStats:
     p50: float | None
     p95: float | None
     p99: float | None
-    oldest_queued_wait: float | None  # seconds the oldest queued job has waited; None if none
+    # Seconds the longest-waiting ready queued job has waited since its run_after; None when no
+    # queued job is ready (none queued, or all scheduled for later).
+    oldest_queued_wait: float | None
     histogram: tuple[int, ...] = field(default=(0,) * HISTOGRAM_SIZE)
 
 
@@ -240,6 +265,21 @@ def add_histograms(histograms: Iterable[Sequence[int]]) -> tuple[int, ...]:
     return tuple(total)
 
 
+def stats_edges(now: float, window: float) -> list[float]:
+    """The span edges `kind_stats` reads the rollup summed over (`Store.rollup_sums`): the rate
+    windows and the last `window` seconds, a handful of rows per kind however long the window.
+    Raises InvalidInput for a window that is not above 0 and at most a day (the rollup keeps no
+    detail past that)."""
+    if not 0 < window <= KEEP_FOR:
+        raise InvalidInput(
+            f"a stats window is more than 0 and at most 24h (the rollup keeps no detail "
+            f"older than a day), not {window:g} s."
+        )
+    edges = {now - window, now + BUCKET_SECONDS}
+    edges.update(now - minutes * MINUTE for minutes in RATE_WINDOWS)
+    return sorted(edges)
+
+
 def kind_stats(
     rows: Iterable[RollupRow],
     counts: Mapping[str, Mapping[Status, int]],
@@ -247,9 +287,14 @@ def kind_stats(
     *,
     now: float,
     since: float,
+    kind: str | None = None,
 ) -> list[KindStats]:
     """Per kind, sorted by name: counts, rates over the last 1, 5 and 15 minutes, the failure
-    rate and run-time percentiles over `since`..`now`, and the oldest queued job's wait."""
+    rate and run-time percentiles over `since`..`now`, and the oldest queued job's wait; only
+    `kind`'s when given."""
+    if kind is not None:
+        counts = {k: v for k, v in counts.items() if k == kind}
+        oldest_queued = {k: v for k, v in oldest_queued.items() if k == kind}
     finished = (Outcome.DONE, Outcome.FAILED, Outcome.CANCELLED)
     done: dict[str, dict[int, int]] = {}
     failed: dict[str, dict[int, int]] = {}
@@ -290,30 +335,59 @@ def kind_stats(
                 p50=percentile(histogram, 0.50),
                 p95=percentile(histogram, 0.95),
                 p99=percentile(histogram, 0.99),
-                oldest_queued_wait=None if oldest is None else max(0.0, now - oldest),
+                oldest_queued_wait=_waited(oldest, now),
                 histogram=histogram,
             )
         )
     return stats
 
 
+def _waited(ready_at: float | None, now: float) -> float | None:
+    """How long the oldest queued job has waited: from when it became ready (its run_after), so
+    a kind whose queued jobs are all scheduled for later has nobody waiting (None), not 0 s."""
+    if ready_at is None or ready_at > now:
+        return None
+    return now - ready_at
+
+
+def throughput_edges(now: float, span: float) -> list[float]:
+    """The span edges `throughput` reads the rollup summed over for the last `span` seconds: one
+    span per 10-second bucket the rollup still keeps that wide, one per minute before that (a
+    minute bucket ends on a minute's edge)."""
+    first = bucket_of(now) - span + BUCKET_SECONDS
+    last = bucket_of(now) + BUCKET_SECONDS
+    fine = max(first, fold_cutoffs(now).fine)
+    edges: list[float] = []
+    if fine > first:
+        minute = math.floor(first / MINUTE) * MINUTE
+        edges = [minute + i * MINUTE for i in range(round((fine - minute) / MINUTE))]
+    steps = round((last - fine) / BUCKET_SECONDS)
+    return edges + [fine + i * BUCKET_SECONDS for i in range(steps + 1)]
+
+
 def throughput(
     rows: Iterable[RollupRow], *, now: float, span: float = 300.0, kind: str | None = None
 ) -> tuple[list[float], list[float]]:
     """Done and failed per second in each 10-second bucket of the last `span` seconds, oldest
-    first (the current, partial bucket last), for one kind or all."""
+    first (the current, partial bucket last), for one kind or all. A row wider than 10 seconds
+    (a minute, or a span the store summed) is spread evenly over the buckets it covers: older
+    than `FINE_FOR`, the rollup knows a minute's average, not its 10-second shape."""
     first = bucket_of(now) - span + BUCKET_SECONDS
     slots = int(span / BUCKET_SECONDS)
     done = [0.0] * slots
     failed = [0.0] * slots
     for row in rows:
-        if kind is not None and row.kind != kind:
-            continue
-        i = int((row.start - first) // BUCKET_SECONDS)
-        if not 0 <= i < slots or row.width > BUCKET_SECONDS:
+        if (kind is not None and row.kind != kind) or row.width <= 0:
             continue
         if row.outcome is Outcome.DONE:
-            done[i] += row.n / BUCKET_SECONDS
+            into = done
         elif row.outcome in (Outcome.FAILED, Outcome.DENIED, Outcome.CANCELLED):
-            failed[i] += row.n / BUCKET_SECONDS
+            into = failed
+        else:
+            continue
+        i = int((row.start - first) // BUCKET_SECONDS)
+        covers = max(1, round(row.width / BUCKET_SECONDS))
+        rate = row.n / row.width
+        for slot in range(max(0, i), min(slots, i + covers)):
+            into[slot] += rate
     return done, failed

@@ -5,7 +5,8 @@ A day of steady traffic leaves thousands of minute buckets; reading them all on 
 would cost a second where a scrape should cost milliseconds. But a bucket that starts before
 a minute boundary `upto` never takes mass from one that starts at or after it: new moves land
 in the bucket of their own moment (now), 10-second buckets fold into the minute they start in,
-minutes fold into the all-time row at start 0, so mass only ever moves to an earlier start.
+minutes into the hour they start in, hours into the all-time row at start 0, so mass only ever
+moves to an earlier start.
 So the sum of the buckets before `upto` grows only by what was written late (stamped before
 `upto` by a process that recorded it afterwards); `Totals` keeps that sum, moves `upto` along
 behind the clock, and reads the buckets from `upto` on at each scrape.

@@ -28,12 +28,16 @@ SCHEDULE_COLUMNS: Final = (
     "s.name, s.kind, s.cron, s.tz, s.last_tick, s.paused, s.paused_reason, s.changed_at"
 )
 
-# The rollup's bucket widths and histogram (jobdeck.core.system's BUCKET_SECONDS, MINUTE,
+# The rollup's bucket widths and histogram (jobdeck.core.system's BUCKET_SECONDS, MINUTE, HOUR,
 # ALL_TIME and HISTOGRAM_SIZE), repeated here because the plain-sqlite3 read path imports the
 # queries and must not import pydantic; tests/storage/test_system.py checks they agree.
 ROLLUP_FINE: Final = 10.0
 ROLLUP_MINUTE: Final = 60.0
 ROLLUP_MINUTE_INT: Final = 60
+ROLLUP_HOUR: Final = 3600.0
+ROLLUP_HOUR_INT: Final = 3600
+# The widths a window reads (every one but ALL_TIME's), finest first.
+ROLLUP_WIDTHS: Final = (ROLLUP_FINE, ROLLUP_MINUTE, ROLLUP_HOUR)
 ROLLUP_ALL_TIME: Final = 0.0
 HISTOGRAM_COLUMN_NAMES: Final = tuple("h" + str(i) for i in range(16))
 # The histogram's columns, h0 .. h15.

@@ -12,11 +12,12 @@ import asyncio
 from dataclasses import dataclass
 
 from jobdeck.core import Engine
-from jobdeck.core.system import FINE_FOR, KindStats, WorkerState
+from jobdeck.core.system import STATS_WINDOW, KindStats, WorkerState
 
 WINDOW = 15 * 60.0  # what the Kinds view's failure rate and percentiles cover, as `jobdeck stats`
-# The kind detail's throughput over time: every 10-second bucket the rollup still keeps.
-HISTORY = FINE_FOR
+# The kind detail's throughput over time: 10-second buckets for the last 5 minutes (what the
+# rollup keeps that fine), a minute's average each before that.
+HISTORY = STATS_WINDOW
 
 
 async def read_workers(engine: Engine) -> list[WorkerState]:

@@ -19,8 +19,10 @@ from jobdeck.storage.columns import (
     ROLLUP_ALL_TIME,
     ROLLUP_COLUMNS,
     ROLLUP_FINE,
+    ROLLUP_HOUR,
     ROLLUP_MINUTE,
     ROLLUP_SUMMED,
+    ROLLUP_WIDTHS,
     SCHEDULE_COLUMNS,
     STEP_COLUMNS,
 )
@@ -759,25 +761,34 @@ DELETE_JOB_CANCELS: Final = "DELETE FROM cancels WHERE job_id = ANY($1::text[])"
 
 # -- the system: workers, kind counts, the rollup ----------------------------------------------
 
-# Rows of the buckets that end after $1 (of kind $2, when not NULL), through the key: fine and
-# minute buckets start at most a minute before they end.
+# The widths a window reads, as a table: joined before the rollup, each width's buckets that
+# end in a span are one range of the key (a bucket ends at start + width; a second of slack
+# either side for the rounding of `lo - width`, the exact test follows).
+_WIDTHS: Final = (
+    "widths(w) AS (VALUES " + ", ".join("(" + repr(w) + "::float8)" for w in ROLLUP_WIDTHS) + ")"
+)
+# Rows of the buckets that end after $1 (of kind $2, when not NULL), through the key.
 SELECT_ROLLUP: Final = f"""
-SELECT {_ROLLUP_COLUMNS} FROM rollup
-WHERE width IN ({ROLLUP_FINE!r}, {ROLLUP_MINUTE!r}) AND start > $1 - {ROLLUP_MINUTE!r}
-  AND start + width > $1 AND ($2::text IS NULL OR kind = $2)
+WITH {_WIDTHS}
+SELECT {_ROLLUP_COLUMNS} FROM widths CROSS JOIN rollup
+WHERE width = w AND start > $1 - w - 1 AND start + width > $1
+  AND ($2::text IS NULL OR kind = $2)
 ORDER BY start, width, kind, outcome, code
 """
 _SPAN_SUMS: Final = f"""
-WITH edges AS (SELECT lo, lead(lo) OVER (ORDER BY lo) AS hi FROM unnest($1::float8[]) AS lo)
+WITH edges AS (SELECT lo, lead(lo) OVER (ORDER BY lo) AS hi FROM unnest($1::float8[]) AS lo),
+     {_WIDTHS}
 SELECT e.hi - e.lo, e.lo, {{kind}}, r.outcome, r.code, {_R_SUMS}
-FROM rollup AS r JOIN edges AS e ON r.start + r.width > e.lo AND r.start + r.width <= e.hi
-WHERE r.width IN ({ROLLUP_FINE!r}, {ROLLUP_MINUTE!r}) AND r.start > $2 - {ROLLUP_MINUTE!r}
-  AND r.start <= $3 AND ($4::text IS NULL OR r.kind = $4)
+FROM edges AS e CROSS JOIN widths CROSS JOIN rollup AS r
+WHERE r.width = w AND r.start > e.lo - w - 1 AND r.start <= e.hi - w + 1
+  AND r.start + r.width > e.lo AND r.start + r.width <= e.hi
+  AND ($2::text IS NULL OR r.kind = $2)
 GROUP BY e.lo, e.hi, {{group}}r.outcome, r.code
 ORDER BY e.lo, {{group}}r.outcome, r.code
 """
-# The rows of the buckets that end in each span between consecutive edges ($1, ascending; $2
-# and $3 its first and last), summed per key: one row per span and key (Store.rollup_sums).
+# The rows of the buckets that end in each span between consecutive edges ($1, ascending),
+# summed per key: one row per span and key (Store.rollup_sums). Each span reads only the
+# buckets that end in it, one range of the key per width.
 SUM_ROLLUP_PER_KIND: Final = _SPAN_SUMS.format(kind="r.kind", group="r.kind, ")
 # The same summed across kinds (kind '').
 SUM_ROLLUP: Final = _SPAN_SUMS.format(kind="''", group="")
@@ -786,12 +797,13 @@ SELECT_ROLLUP_ALL: Final = f"""
 SELECT {_ROLLUP_COLUMNS} FROM rollup WHERE $1::text IS NULL OR kind = $1
 ORDER BY start, width, kind, outcome, code
 """
-# Whether anything is old enough to fold ($1 fine cutoff, $2 minute cutoff) or a worker has been
-# silent since before $3 (probes of keys; the common answer is no).
+# Whether anything is old enough to fold ($1 fine cutoff, $2 minute cutoff, $3 hour cutoff) or
+# a worker has been silent since before $4 (probes of keys; the common answer is no).
 NEEDS_FOLD: Final = f"""
 SELECT EXISTS (SELECT 1 FROM rollup WHERE width = {ROLLUP_FINE!r} AND start < $1)
     OR EXISTS (SELECT 1 FROM rollup WHERE width = {ROLLUP_MINUTE!r} AND start < $2)
-    OR EXISTS (SELECT 1 FROM workers WHERE last_seen < $3)
+    OR EXISTS (SELECT 1 FROM rollup WHERE width = {ROLLUP_HOUR!r} AND start < $3)
+    OR EXISTS (SELECT 1 FROM workers WHERE last_seen < $4)
 """
 # Folding takes the events lock: no writer adds to the rollup meanwhile, and two folds never
 # both read the same buckets.
@@ -806,16 +818,26 @@ GROUP BY minute, kind, outcome, code
 ON CONFLICT ({_ROLLUP_KEY}) DO UPDATE SET {_ADDS}
 """
 DROP_FINE: Final = f"DELETE FROM rollup WHERE width = {ROLLUP_FINE!r} AND start < $1"
-# Fold the minute buckets that start before $1 into the ALL_TIME row of their key, then drop
-# them: totals never shrink.
+# Fold the minute buckets that start before $1 into their hours, then drop them.
 FOLD_MINUTES: Final = f"""
 INSERT INTO rollup ({_ROLLUP_COLUMNS})
-SELECT {ROLLUP_ALL_TIME!r}, {ROLLUP_ALL_TIME!r}, kind, outcome, code, {_SUMS}
+SELECT {ROLLUP_HOUR!r}, floor(start / {ROLLUP_HOUR!r}) * {ROLLUP_HOUR!r} AS hour,
+       kind, outcome, code, {_SUMS}
 FROM rollup WHERE width = {ROLLUP_MINUTE!r} AND start < $1
-GROUP BY kind, outcome, code
+GROUP BY hour, kind, outcome, code
 ON CONFLICT ({_ROLLUP_KEY}) DO UPDATE SET {_ADDS}
 """
 DROP_MINUTES: Final = f"DELETE FROM rollup WHERE width = {ROLLUP_MINUTE!r} AND start < $1"
+# Fold the hour buckets that start before $1 into the ALL_TIME row of their key, then drop
+# them: totals never shrink.
+FOLD_HOURS: Final = f"""
+INSERT INTO rollup ({_ROLLUP_COLUMNS})
+SELECT {ROLLUP_ALL_TIME!r}, {ROLLUP_ALL_TIME!r}, kind, outcome, code, {_SUMS}
+FROM rollup WHERE width = {ROLLUP_HOUR!r} AND start < $1
+GROUP BY kind, outcome, code
+ON CONFLICT ({_ROLLUP_KEY}) DO UPDATE SET {_ADDS}
+"""
+DROP_HOURS: Final = f"DELETE FROM rollup WHERE width = {ROLLUP_HOUR!r} AND start < $1"
 # Jobs per kind and status.
 SELECT_KIND_COUNTS: Final = "SELECT kind, status, n FROM kind_counts ORDER BY kind, status"
 # Per kind with queued jobs: when its longest-waiting queued job became ready (one probe each).

@@ -333,9 +333,9 @@ class PostgresStore:
     async def fold_rollup(self, now: float) -> bool:
         if self.read_only:
             raise read_only_error(self._target)
-        fine, coarse = fold_cutoffs(now)
+        cut = fold_cutoffs(now)
         before = now - WORKER_FORGET_AFTER
-        if not await self._read(lambda conn: conn.fetchval(q.NEEDS_FOLD, fine, coarse, before)):
+        if not await self._read(lambda conn: conn.fetchval(q.NEEDS_FOLD, *cut, before)):
             return False
         return await self._write(lambda conn: tx.fold(conn, now))
 
@@ -358,7 +358,7 @@ class PostgresStore:
             return []
         sql = q.SUM_ROLLUP_PER_KIND if per_kind else q.SUM_ROLLUP
         spans = sorted(edges)
-        rows = await self._read(lambda conn: conn.fetch(sql, spans, spans[0], spans[-1], kind))
+        rows = await self._read(lambda conn: conn.fetch(sql, spans, kind))
         return [rollup_from_row(tuple(row)) for row in rows]
 
     async def kind_counts(self) -> dict[str, dict[Status, int]]:

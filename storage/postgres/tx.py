@@ -23,12 +23,7 @@ from jobdeck.core.contract import (
 from jobdeck.core.errors import NotFound, StorageError
 from jobdeck.core.limits import KindLimits, pick
 from jobdeck.core.store import Action, CancelRequest, Change, Claimed, ScheduleState
-from jobdeck.core.system import (
-    HISTOGRAM_SIZE,
-    WORKER_FORGET_AFTER,
-    fold_cutoffs,
-    histogram_slot,
-)
+from jobdeck.core.system import HISTOGRAM_SIZE, WORKER_FORGET_AFTER, fold_cutoffs
 from jobdeck.storage import checks, limits
 from jobdeck.storage.limits import limit_state_from_row
 from jobdeck.storage.postgres import queries as q
@@ -374,9 +369,8 @@ async def finish_and_claim(
         if counted is None:
             rollup: tuple[Any, ...] = (None, None, None, None, None)
         else:
-            (start, _, outcome, code), run_time = counted
-            slot = None if run_time is None else histogram_slot(run_time)
-            rollup = (start, outcome, code, run_time, slot)
+            (start, _, outcome, code), run_time, slot = counted
+            rollup = (start, outcome, code, run_time, None if run_time is None else slot)
         extra.append((c.after.kind, None if reason is None else reason.code, *rollup))
         if c.outcome is not None:
             closes.append(
@@ -632,11 +626,15 @@ async def pause_kind(
 async def fold(conn: Connection, now: float) -> bool:
     """Fold old rollup buckets into coarser ones and drop the rows of workers silent for over
     an hour, under the events lock; whether anything changed."""
-    fine, coarse = fold_cutoffs(now)
+    fine, minutes, hours = fold_cutoffs(now)
     await conn.execute(q.LOCK_EVENTS)
     dropped = _deleted(await conn.execute(q.FORGET_SILENT_WORKERS, now - WORKER_FORGET_AFTER))
+    # Finest first: a bucket old enough for two levels (a fold after a long pause) goes through
+    # both in this one transaction.
     await conn.execute(q.FOLD_FINE, fine)
     folded = _deleted(await conn.execute(q.DROP_FINE, fine))
-    await conn.execute(q.FOLD_MINUTES, coarse)
-    folded += _deleted(await conn.execute(q.DROP_MINUTES, coarse))
+    await conn.execute(q.FOLD_MINUTES, minutes)
+    folded += _deleted(await conn.execute(q.DROP_MINUTES, minutes))
+    await conn.execute(q.FOLD_HOURS, hours)
+    folded += _deleted(await conn.execute(q.DROP_HOURS, hours))
     return bool(dropped or folded)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Callable, Sequence
-from typing import Any, Final, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, Any, Final, NamedTuple, TypeVar
 
 from jobdeck.core.derived import (
     RetryExplanation,
@@ -28,6 +28,9 @@ from jobdeck.storage.sqlite import queries as q
 from jobdeck.storage.sqlite.errors import storage_error
 from jobdeck.storage.sqlite.files import MEMORY, check_path, read_only_uri, refuse_newer
 from jobdeck.storage.sqlite.schema_version import LATEST
+
+if TYPE_CHECKING:  # `stats` alone needs the rollup's types, and imports them when it runs
+    from jobdeck.core.system import KindStats
 
 Row = tuple[Any, ...]
 T = TypeVar("T")
@@ -214,6 +217,19 @@ class Peek:
     def counts(self) -> dict[str, int]:
         found: dict[str, int] = dict(self._rows(q.SELECT_COUNTS))
         return {status: int(found.get(status, 0)) for status in STATUSES}
+
+    def kind_stats(self, *, now: float, window: float, kind: str | None = None) -> list[KindStats]:
+        """Engine.kind_stats, read with the store's own three queries on this connection (no
+        event loop, no thread: the read is most of what `stats` costs). Raises InvalidInput for
+        a window `stats_edges` refuses."""
+        from jobdeck.core.system import kind_stats, stats_edges
+        from jobdeck.storage.system import kind_counts_from, oldest_from, rollup_from_row
+
+        params = {"edges": json.dumps(stats_edges(now, window)), "kind": kind}
+        rows = [rollup_from_row(row) for row in self._rows(q.SUM_ROLLUP_PER_KIND, params)]
+        counts = kind_counts_from(self._rows(q.SELECT_KIND_COUNTS))
+        oldest = oldest_from(self._rows(q.SELECT_OLDEST_QUEUED))
+        return kind_stats(rows, counts, oldest, now=now, since=now - window, kind=kind)
 
     def page(self, status: str, *, limit: int, kind: str | None = None) -> list[Job]:
         """The newest `limit` jobs of one status (of one kind), as SqliteStore.page reads them."""

@@ -20,9 +20,12 @@ from jobdeck.storage.columns import (
     ROLLUP_ALL_TIME,
     ROLLUP_COLUMNS,
     ROLLUP_FINE,
+    ROLLUP_HOUR,
+    ROLLUP_HOUR_INT,
     ROLLUP_MINUTE,
     ROLLUP_MINUTE_INT,
     ROLLUP_SUMMED,
+    ROLLUP_WIDTHS,
     SCHEDULE_COLUMNS,
     STEP_COLUMNS,
 )
@@ -511,29 +514,37 @@ INSERT INTO rollup ({_ROLLUP_COLUMNS})
 VALUES ({ROLLUP_FINE!r}, {_ROLLUP_MARKS})
 ON CONFLICT ({_ROLLUP_KEY}) DO UPDATE SET {_ADDS}
 """
-# Rows of the buckets that end after :since (of :kind, when not NULL), through the key: fine and
-# minute buckets start at most a minute before they end.
+
+# The widths a window reads, as a table: joined before the rollup, each width's buckets that
+# end in a span are one range of the key (a bucket ends at start + width; a second of slack
+# either side for the rounding of `lo - width`, the exact test follows).
+_WIDTHS: Final = (
+    "widths(w) AS (VALUES " + ", ".join("(" + repr(w) + ")" for w in ROLLUP_WIDTHS) + ")"
+)
+# Rows of the buckets that end after :since (of :kind, when not NULL), through the key.
 SELECT_ROLLUP: Final = f"""
-SELECT {_ROLLUP_COLUMNS} FROM rollup
-WHERE width IN ({ROLLUP_FINE!r}, {ROLLUP_MINUTE!r})
-  AND start > :since - {ROLLUP_MINUTE!r} AND start + width > :since
+WITH {_WIDTHS}
+SELECT {_ROLLUP_COLUMNS} FROM widths CROSS JOIN rollup
+WHERE width = w AND start > :since - w - 1 AND start + width > :since
   AND (:kind IS NULL OR kind = :kind)
 ORDER BY start, width, kind, outcome, code
 """
 _SPAN_SUMS: Final = f"""
 WITH edges AS (SELECT value AS lo, lead(value) OVER (ORDER BY value) AS hi
-               FROM json_each(:edges))
+               FROM json_each(:edges)),
+     {_WIDTHS}
 SELECT e.hi - e.lo, e.lo, {{kind}}, r.outcome, r.code, {_R_SUMS}
-FROM rollup AS r JOIN edges AS e ON r.start + r.width > e.lo AND r.start + r.width <= e.hi
-WHERE r.width IN ({ROLLUP_FINE!r}, {ROLLUP_MINUTE!r})
-  AND r.start > :lowest - {ROLLUP_MINUTE!r} AND r.start <= :highest
+FROM edges AS e CROSS JOIN widths CROSS JOIN rollup AS r
+WHERE r.width = w AND r.start > e.lo - w - 1 AND r.start <= e.hi - w + 1
+  AND r.start + r.width > e.lo AND r.start + r.width <= e.hi
   AND (:kind IS NULL OR r.kind = :kind)
 GROUP BY e.lo, {{group}}r.outcome, r.code
 ORDER BY e.lo, {{group}}r.outcome, r.code
 """
 # The rows of the buckets that end in each span between consecutive :edges (a JSON array,
-# ascending; :lowest and :highest its first and last), summed per key: one row per span and key
-# (Store.rollup_sums). The sums run in SQLite: a day of minutes for ten kinds is 60,000 rows.
+# ascending), summed per key: one row per span and key (Store.rollup_sums). Each span reads
+# only the buckets that end in it, one range of the key per width: a 15-minute window is
+# 90 fine buckets a key, a day's about 200 buckets of three widths.
 SUM_ROLLUP_PER_KIND: Final = _SPAN_SUMS.format(kind="r.kind", group="r.kind, ")
 # The same summed across kinds (kind '').
 SUM_ROLLUP: Final = _SPAN_SUMS.format(kind="''", group="")
@@ -542,10 +553,11 @@ SELECT_ROLLUP_ALL: Final = f"""
 SELECT {_ROLLUP_COLUMNS} FROM rollup WHERE :kind IS NULL OR kind = :kind
 ORDER BY start, width, kind, outcome, code
 """
-# Whether anything is old enough to fold (two probes of the key; the common answer is no).
+# Whether anything is old enough to fold (three probes of the key; the common answer is no).
 ANY_TO_FOLD: Final = f"""
 SELECT EXISTS (SELECT 1 FROM rollup WHERE width = {ROLLUP_FINE!r} AND start < :fine)
-    OR EXISTS (SELECT 1 FROM rollup WHERE width = {ROLLUP_MINUTE!r} AND start < :coarse)
+    OR EXISTS (SELECT 1 FROM rollup WHERE width = {ROLLUP_MINUTE!r} AND start < :minutes)
+    OR EXISTS (SELECT 1 FROM rollup WHERE width = {ROLLUP_HOUR!r} AND start < :hours)
 """
 # Fold the 10-second buckets that start before :fine into their minutes, then drop them.
 FOLD_FINE: Final = f"""
@@ -558,16 +570,27 @@ GROUP BY minute, kind, outcome, code
 ON CONFLICT ({_ROLLUP_KEY}) DO UPDATE SET {_ADDS}
 """
 DROP_FINE: Final = f"DELETE FROM rollup WHERE width = {ROLLUP_FINE!r} AND start < :fine"
-# Fold the minute buckets that start before :coarse into the ALL_TIME row of their key, then
-# drop them: totals never shrink.
+# Fold the minute buckets that start before :minutes into their hours, then drop them.
 FOLD_MINUTES: Final = f"""
 INSERT INTO rollup ({_ROLLUP_COLUMNS})
+SELECT {ROLLUP_HOUR!r},
+       (CAST(start AS INTEGER) / {ROLLUP_HOUR_INT}) * {ROLLUP_HOUR!r} AS hour,
+       kind, outcome, code, {_SUMS}
+FROM rollup WHERE width = {ROLLUP_MINUTE!r} AND start < :minutes
+GROUP BY hour, kind, outcome, code
+ON CONFLICT ({_ROLLUP_KEY}) DO UPDATE SET {_ADDS}
+"""
+DROP_MINUTES: Final = f"DELETE FROM rollup WHERE width = {ROLLUP_MINUTE!r} AND start < :minutes"
+# Fold the hour buckets that start before :hours into the ALL_TIME row of their key, then drop
+# them: totals never shrink.
+FOLD_HOURS: Final = f"""
+INSERT INTO rollup ({_ROLLUP_COLUMNS})
 SELECT {ROLLUP_ALL_TIME!r}, {ROLLUP_ALL_TIME!r}, kind, outcome, code, {_SUMS}
-FROM rollup WHERE width = {ROLLUP_MINUTE!r} AND start < :coarse
+FROM rollup WHERE width = {ROLLUP_HOUR!r} AND start < :hours
 GROUP BY kind, outcome, code
 ON CONFLICT ({_ROLLUP_KEY}) DO UPDATE SET {_ADDS}
 """
-DROP_MINUTES: Final = f"DELETE FROM rollup WHERE width = {ROLLUP_MINUTE!r} AND start < :coarse"
+DROP_HOURS: Final = f"DELETE FROM rollup WHERE width = {ROLLUP_HOUR!r} AND start < :hours"
 # Jobs per kind and status.
 SELECT_KIND_COUNTS: Final = "SELECT kind, status, n FROM kind_counts ORDER BY kind, status"
 # Per kind with queued jobs: when its longest-waiting queued job became ready (one probe each).

@@ -73,6 +73,7 @@ from jobdeck.storage.sqlite.group_commit import GroupCommit
 from jobdeck.storage.system import (
     Tally,
     kind_counts_from,
+    oldest_from,
     rollup_from_row,
     worker_from_row,
     worker_values,
@@ -299,12 +300,7 @@ class SqliteStore:
         if len(edges) < 2:
             return []
         sql = q.SUM_ROLLUP_PER_KIND if per_kind else q.SUM_ROLLUP
-        params = {
-            "edges": encode_json(sorted(edges)),
-            "lowest": min(edges),
-            "highest": max(edges),
-            "kind": kind,
-        }
+        params = {"edges": encode_json(sorted(edges)), "kind": kind}
         rows = await self._run(lambda conn: conn.execute(sql, params).fetchall())
         return [rollup_from_row(row) for row in rows]
 
@@ -314,7 +310,7 @@ class SqliteStore:
 
     async def oldest_queued(self) -> dict[str, float]:
         rows = await self._run(lambda conn: conn.execute(q.SELECT_OLDEST_QUEUED).fetchall())
-        return {str(kind): float(at) for kind, at in rows if at is not None}
+        return oldest_from(rows)
 
     # -- limits --------------------------------------------------------------------------------
     async def declare_limits(self, worker: str, limits: Sequence[KindLimits], now: float) -> None:

@@ -30,7 +30,7 @@ from jobdeck.storage.rows import (
 )
 from jobdeck.storage.sqlite import queries as q
 from jobdeck.storage.sqlite.errors import is_busy
-from jobdeck.storage.system import Ended, Tally, created, ended
+from jobdeck.storage.system import Ended, Move, Tally, created, ended
 
 T = TypeVar("T")
 MIN_PAUSE, MAX_PAUSE = 0.00005, 0.001  # seconds between tries for a held write lock
@@ -111,9 +111,8 @@ def insert(conn: sqlite3.Connection, *, jobs: Sequence[Job]) -> list[Job | Row]:
             "a job's idempotency key was taken during its own insert; nothing was stored."
         )
     tally = Tally()
-    for job in new:
-        tally.move(job.kind, None, job.status.value)
-        tally.end(created(job))
+    tally.moved([(job.kind, None, job.status.value) for job in new])
+    tally.ended_all([created(job) for job in new if job.status is not Status.QUEUED])
     count(conn, tally)
     return stored
 
@@ -273,7 +272,7 @@ class Planned(NamedTuple):
     values: Row  # rows.change_row
     event: Row  # job id, the status it was, the status it becomes, ...
     close: Row | None  # the attempt it ends, if any
-    kind: str
+    move: Move  # kind, the status it was, the status it becomes
     ended: Ended | None  # what the rollup counts, if anything
 
 
@@ -292,13 +291,14 @@ def plan(changes: Sequence[Change]) -> list[Planned]:
         close = None
         if change.outcome is not None:
             close = (at, change.outcome.value, encode_reason(reason), after.id, before.attempt)
+        was, becomes = before.status.value, after.status.value
         planned.append(
             Planned(
                 _APPLY_SQL.get(after.status, q.APPLY_CHANGE),
                 change_row(change),
-                (after.id, before.status.value, after.status.value, before.attempt, code, at),
+                (after.id, was, becomes, before.attempt, code, at),
                 close,
-                after.kind,
+                (after.kind, was, becomes),
                 ended(change),
             )
         )
@@ -311,25 +311,18 @@ def apply(
     """Compare-and-set each change; an applied one appends its event and closes its attempt.
     With `tally`, the moves are added to it for the caller to count (a worker's apply and claim
     count once: its jobs' running -1 and +1 cancel out); else they are counted here."""
-    applied: list[bool] = []
-    moves = Tally() if tally is None else tally
-    events: list[Row] = []
-    closes: list[Row] = []
-    for change in planned:
-        won = conn.execute(change.sql, change.values).rowcount == 1
-        applied.append(won)
-        if not won:
-            continue
-        _, was, becomes, *_ = change.event
-        moves.move(change.kind, was, becomes)
-        moves.end(change.ended)
-        events.append(change.event)
-        if change.close is not None:
-            closes.append(change.close)
-    if events:
-        conn.executemany(q.INSERT_EVENT, events)
+    applied = [conn.execute(c.sql, c.values).rowcount == 1 for c in planned]
+    won = planned if all(applied) else [c for c, ok in zip(planned, applied, strict=True) if ok]
+    if not won:
+        return applied
+    conn.executemany(q.INSERT_EVENT, [c.event for c in won])
+    closes = [c.close for c in won if c.close is not None]
     if closes:
         conn.executemany(q.CLOSE_ATTEMPT, closes)
+    # The counts' part of each job is worked out in `plan`; here it is only added up.
+    moves = Tally() if tally is None else tally
+    moves.moved([c.move for c in won])
+    moves.ended_all([c.ended for c in won])
     if tally is None:
         count(conn, moves)
     return applied
@@ -538,21 +531,24 @@ def pause_kind(
 def fold(conn: sqlite3.Connection, *, now: float) -> bool:
     """Fold old rollup buckets into coarser ones and drop the rows of workers silent for over
     an hour; whether anything changed."""
-    fine, coarse = fold_cutoffs(now)
+    cutoffs = fold_cutoffs(now)._asdict()
     changed = conn.execute(q.FORGET_SILENT_WORKERS, {"before": now - WORKER_FORGET_AFTER}).rowcount
-    if not conn.execute(q.ANY_TO_FOLD, {"fine": fine, "coarse": coarse}).fetchone()[0]:
+    if not conn.execute(q.ANY_TO_FOLD, cutoffs).fetchone()[0]:
         return changed > 0
-    conn.execute(q.FOLD_FINE, {"fine": fine})
-    conn.execute(q.DROP_FINE, {"fine": fine})
-    conn.execute(q.FOLD_MINUTES, {"coarse": coarse})
-    conn.execute(q.DROP_MINUTES, {"coarse": coarse})
+    # Finest first: a bucket old enough for two levels (a fold after a long pause) goes through
+    # both in this one transaction.
+    conn.execute(q.FOLD_FINE, cutoffs)
+    conn.execute(q.DROP_FINE, cutoffs)
+    conn.execute(q.FOLD_MINUTES, cutoffs)
+    conn.execute(q.DROP_MINUTES, cutoffs)
+    conn.execute(q.FOLD_HOURS, cutoffs)
+    conn.execute(q.DROP_HOURS, cutoffs)
     return True
 
 
 def needs_fold(conn: sqlite3.Connection, *, now: float) -> bool:
     """Whether `fold` has anything to do (a read: most rounds it has not)."""
-    fine, coarse = fold_cutoffs(now)
-    if conn.execute(q.ANY_TO_FOLD, {"fine": fine, "coarse": coarse}).fetchone()[0]:
+    if conn.execute(q.ANY_TO_FOLD, fold_cutoffs(now)._asdict()).fetchone()[0]:
         return True
     row = conn.execute(q.ANY_SILENT_WORKER, {"before": now - WORKER_FORGET_AFTER}).fetchone()
     return bool(row[0])

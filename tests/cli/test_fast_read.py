@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import example, given, settings
@@ -346,3 +347,26 @@ def test_events_follow_prints_each_new_event_as_it_is_stored(tmp_path: Path) -> 
         assert next_event()["job_id"] == second
         follow.send_signal(signal.SIGINT)
         assert follow.wait(10) == 130
+
+
+async def _engine_stats(db: Path, now: float, window: float, kind: str | None) -> list[Any]:
+    store = await open_store(str(db), read_only=True)
+    try:
+        engine = Engine(store, demo_registry(), clock=lambda: now)
+        return await engine.kind_stats(since=window, kind=kind)
+    finally:
+        await store.close()
+
+
+@pytest.mark.parametrize(("window", "kind"), [(900.0, None), (86_400.0, None), (60.0, "demo.echo")])
+def test_stats_on_a_sqlite_file_reads_what_the_engine_reads(
+    shapes: Shapes, window: float, kind: str | None
+) -> None:
+    now = time.time()
+    quick = peek.Peek.open(str(shapes.db))
+    assert quick is not None
+    with quick:
+        found = quick.kind_stats(now=now, window=window, kind=kind)
+    assert found, "the shapes database has kinds"
+    assert found == asyncio.run(_engine_stats(shapes.db, now, window, kind))
+    assert kind is None or [s.kind for s in found] == [kind]

@@ -45,6 +45,22 @@ def test_stats_counts_rates_and_run_times_per_kind(tmp_path: Path) -> None:
     assert [s["kind"] for s in only.json()] == ["demo.echo"]
 
 
+def test_stats_shows_no_wait_for_a_kind_whose_queued_jobs_are_all_scheduled_later(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "jobs.db"
+    assert jobdeck(db, "submit", "demo.echo", '{"n": 1}', "--in", "2h").code == 0
+    assert jobdeck(db, "submit", "demo.flaky", '{"fail_times": 0}').code == 0
+    stats = {s["kind"]: s for s in jobdeck(db, "stats", "--json").json()}
+    assert stats["demo.echo"]["counts"]["queued"] == 1
+    assert stats["demo.echo"]["oldest_queued_wait"] is None  # nobody waits: it is not due
+    assert stats["demo.flaky"]["oldest_queued_wait"] >= 0  # ready, so waiting
+    text = jobdeck(db, "stats")
+    assert text.code == 0, text.err
+    echo = next(line for line in text.lines if line.startswith("demo.echo"))
+    assert echo.split()[-1] == "-"
+
+
 @pytest.mark.parametrize(
     ("since", "words"),
     [

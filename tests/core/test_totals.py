@@ -15,13 +15,13 @@ from hypothesis import strategies as st
 from jobdeck.core.system import (
     ALL_TIME,
     BUCKET_SECONDS,
-    FINE_FOR,
     HISTOGRAM_SIZE,
-    KEEP_FOR,
+    HOUR,
     MINUTE,
     Outcome,
     RollupRow,
     bucket_of,
+    fold_cutoffs,
 )
 from jobdeck.core.totals import FULL_EVERY, Totals
 
@@ -46,17 +46,18 @@ class Rollup:
             row[i] += v
 
     def fold(self, now: float) -> None:
-        fine = math.floor((now - FINE_FOR) / MINUTE) * MINUTE
-        coarse = math.floor((now - KEEP_FOR) / MINUTE) * MINUTE
-        for key in list(self.rows):
-            width, start, kind, outcome, code = key
-            if width == BUCKET_SECONDS and start < fine:
-                minute = math.floor(start / MINUTE) * MINUTE
-                self._add((MINUTE, minute, kind, outcome, code), self.rows.pop(key))
-        for key in list(self.rows):
-            width, start, kind, outcome, code = key
-            if width == MINUTE and start < coarse:
-                self._add((0.0, ALL_TIME, kind, outcome, code), self.rows.pop(key))
+        fine, minutes, hours = fold_cutoffs(now)
+        levels = ((BUCKET_SECONDS, fine, MINUTE), (MINUTE, minutes, HOUR), (HOUR, hours, None))
+        for finer, cutoff, coarser in levels:
+            for key in list(self.rows):
+                width, start, kind, outcome, code = key
+                if width == finer and start < cutoff:
+                    into = (
+                        (coarser, math.floor(start / coarser) * coarser, kind, outcome, code)
+                        if coarser is not None
+                        else (0.0, ALL_TIME, kind, outcome, code)
+                    )
+                    self._add(into, self.rows.pop(key))
 
     async def rollup(self, since: float, kind: str | None = None) -> list[RollupRow]:
         self.reads.append(since)

@@ -4,6 +4,7 @@ transaction of each move it counts, folded without losing a job, and the worker 
 from __future__ import annotations
 
 import asyncio
+import math
 import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -17,11 +18,16 @@ from jobdeck.core.contract import Category, Deny, Fail, Release, Requeue, Status
 from jobdeck.core.store import Store
 from jobdeck.core.system import (
     ALL_TIME,
+    BUCKET_SECONDS,
     HISTOGRAM_SIZE,
+    HOUR,
     KEEP_FOR,
+    MINUTE,
     Outcome,
     RollupRow,
     WorkerInfo,
+    bucket_of,
+    fold_cutoffs,
     histogram_slot,
 )
 from jobdeck.storage import open_store
@@ -159,6 +165,16 @@ async def test_folding_keeps_totals_and_moves_old_buckets_to_coarser_rows(store:
     # A window that starts after the folded ones sees only the recent minute.
     recent = await store.rollup(CLAIMED + KEEP_FOR)
     assert sum(r.n for r in recent) == 2
+    # Past an hour the minute goes into its hour, which a day's window still reads.
+    later = CLAIMED + KEEP_FOR + 500 + 2 * HOUR
+    assert await store.fold_rollup(later)
+    rows = await store.rollup(0)
+    assert totals(rows) == before
+    hour = math.floor((CLAIMED + KEEP_FOR + 500) / HOUR) * HOUR
+    assert sorted((r.width, r.start, r.n) for r in rows) == [(0.0, 0.0, 2), (HOUR, hour, 2)]
+    assert sum(r.n for r in await store.rollup(later - KEEP_FOR)) == 2
+    day = await store.rollup_sums([later - KEEP_FOR, later])
+    assert [(r.outcome, r.n) for r in day] == [(Outcome.DONE, 2)]
 
 
 async def test_oldest_queued_is_the_earliest_ready_time_per_kind(store: Store) -> None:
@@ -211,26 +227,47 @@ async def test_a_worker_row_a_newer_jobdeck_wrote_reads_without_error(tmp_path: 
 # -- the rollup's totals are the jobs that finished ----------------------------------------------
 
 ENDINGS = st.lists(
-    st.tuples(st.sampled_from(["ok", "fail", "retry", "release"]), st.floats(0, 900)),
+    st.tuples(st.sampled_from(["ok", "fail", "retry", "release"]), st.floats(0, 3 * HOUR)),
     min_size=1,
     max_size=12,
 )
 
 
+def folded_bucket(at: float, folds: list[float]) -> tuple[float, float]:
+    """(width, start) of the bucket a move at `at` sits in after folds at each of `folds` (in
+    order): its 10-second bucket, its minute, its hour or the ALL_TIME row, by the cutoffs."""
+    width, start = BUCKET_SECONDS, bucket_of(at)
+    for now in folds:
+        fine, minutes, hours = fold_cutoffs(now)
+        if width == BUCKET_SECONDS and start < fine:
+            width, start = MINUTE, math.floor(start / MINUTE) * MINUTE
+        if width == MINUTE and start < minutes:
+            width, start = HOUR, math.floor(start / HOUR) * HOUR
+        if width == HOUR and start < hours:
+            width, start = ALL_TIME, ALL_TIME
+    return width, start
+
+
 @hsettings(max_examples=25)
-@given(endings=ENDINGS, fold_after=st.floats(0, 2 * KEEP_FOR))
+@given(
+    endings=ENDINGS,
+    folds=st.lists(st.floats(0, 2 * KEEP_FOR), max_size=3),
+    window=st.floats(1, KEEP_FOR),
+)
 def test_rollup_totals_equal_the_jobs_that_finished_and_folding_keeps_them(
-    endings: list[tuple[str, float]], fold_after: float
+    endings: list[tuple[str, float]], folds: list[float], window: float
 ) -> None:
-    asyncio.run(_finish_and_fold(endings, fold_after))
+    asyncio.run(_finish_and_fold(endings, sorted(folds), window))
 
 
-async def _finish_and_fold(endings: list[tuple[str, float]], fold_after: float) -> None:
+async def _finish_and_fold(
+    endings: list[tuple[str, float]], folds: list[float], window: float
+) -> None:
     with tempfile.TemporaryDirectory() as folder:
         store = await open_store(str(Path(folder) / "jobs.db"))
         try:
             await store.insert([make_job(i) for i in range(len(endings))])
-            claimed = await store.claim("w1", [], len(endings), CLAIMED, 3600)
+            claimed = await store.claim("w1", [], len(endings), CLAIMED, 4 * HOUR)
             flaky = make_reason("flaky", Category.RETRYABLE)
             events = {
                 "ok": lambda at: Succeed(None, at),
@@ -260,11 +297,35 @@ async def _finish_and_fold(endings: list[tuple[str, float]], fold_after: float) 
             ran = [after for what, after in endings if what in ("ok", "fail", "retry")]
             rows = await store.rollup(0)
             assert sum(sum(r.histogram) for r in rows) == len(ran)
-            await store.fold_rollup(CLAIMED + fold_after)
-            assert by_outcome(await store.rollup(0)) == expected
+            for i, after in enumerate(folds):
+                await store.fold_rollup(CLAIMED + after)
+                rows = await store.rollup(0)
+                assert by_outcome(rows) == expected  # totals never shrink nor grow
+                # Each move's bucket is exactly where the fold rules put it: 10 s for 15
+                # minutes, then its minute for an hour, its hour for a day, then ALL_TIME.
+                model: dict[tuple[float, float], int] = {}
+                for what, at in endings:
+                    if what != "release":
+                        bucket = folded_bucket(CLAIMED + at, [CLAIMED + f for f in folds[: i + 1]])
+                        model[bucket] = model.get(bucket, 0) + 1
+                found: dict[tuple[float, float], int] = {}
+                for row in rows:
+                    found[(row.width, row.start)] = found.get((row.width, row.start), 0) + row.n
+                assert found == model
             assert sum(r.run_time for r in await store.rollup(0)) == pytest.approx(
                 sum(ran), abs=1e-6 * len(ran)
             )  # times near 1.7e9 s
+            # A window of up to a day counts every bucket that ends inside it: exact to the
+            # bucket's width, whatever level each bucket is at, through both reads.
+            now = CLAIMED + (folds[-1] if folds else 3 * HOUR)
+            since = now - window
+            rows = await store.rollup(0)
+            inside = sum(r.n for r in rows if r.width > 0 and r.start + r.width > since)
+            assert sum(r.n for r in await store.rollup(since)) == inside
+            sums = await store.rollup_sums([since, now + BUCKET_SECONDS])
+            assert sum(r.n for r in sums) == sum(
+                r.n for r in rows if r.width > 0 and since < r.start + r.width <= now + 10
+            )
         finally:
             await store.close()
 
@@ -357,5 +418,7 @@ def test_the_queries_repeat_the_rollup_constants_of_core_system() -> None:
 
     assert columns.ROLLUP_FINE == system.BUCKET_SECONDS
     assert columns.ROLLUP_MINUTE == columns.ROLLUP_MINUTE_INT == system.MINUTE
+    assert columns.ROLLUP_HOUR == columns.ROLLUP_HOUR_INT == system.HOUR
+    assert columns.ROLLUP_WIDTHS == system.WIDTHS
     assert columns.ROLLUP_ALL_TIME == system.ALL_TIME
     assert len(columns.HISTOGRAM_COLUMN_NAMES) == system.HISTOGRAM_SIZE

@@ -95,6 +95,8 @@ async def test_w_lists_every_worker_with_what_it_runs_and_how_it_went(
         # Alive ones first, by name; the gone one last.
         assert table.keys == [API, BATCH, EDGE]
         assert str(screen.worker_list.border_title) == "Workers 2 · 1 gone"
+        # The header counts the workers alive, in the main screen's status line's words.
+        assert "  workers 2  " in str(screen.title_bar.render())
         api = row(table, API)
         assert api[:4] == [API, "alive", "api-1", "41876"]
         assert api[4:] == ["3h00", "3.0s", "2/8", "214", "9", "mail.send", "0.9.0"]

@@ -17,6 +17,7 @@ from jobdeck.tui.cli.run import open_peek, run_engine, sqlite_file
 
 if TYPE_CHECKING:
     from jobdeck.core.engine import Engine
+    from jobdeck.core.system import KindStats
     from jobdeck.tui.render import Action, Event
 
 MAX_CURSOR = 2**63 - 1  # SQLite's largest integer
@@ -99,13 +100,21 @@ def cmd_stats(args: argparse.Namespace) -> int:
 
     window = stats_window(args.since)
 
-    async def body(engine: Engine) -> int:
-        stats = await engine.kind_stats(since=window, kind=args.kind)
+    def show(stats: list[KindStats]) -> int:
         if args.json:
             print(dumps([kind_stats_json(s) for s in stats]))
         else:
             print(kind_stats_text(stats, args.since.strip().lower()))
         return 0
+
+    # A SQLite file is read with plain sqlite3 (the engine's queries, no event loop or thread).
+    peek = open_peek(args)
+    if peek is not None:
+        with peek:
+            return show(peek.kind_stats(now=time.time(), window=window, kind=args.kind))
+
+    async def body(engine: Engine) -> int:
+        return show(await engine.kind_stats(since=window, kind=args.kind))
 
     return run_engine(args, body, existing=True, read_only=True)
 

@@ -1,5 +1,6 @@
 """One kind's detail (Enter in the Kinds view): its numbers, its run-time histogram over the last
-15 minutes, and its done and failed per second in each 10-second bucket the rollup keeps.
+15 minutes, and its done and failed per second in each 10-second bucket of the last 15 minutes
+(the last 5 as the rollup keeps them, each minute before that as its average).
 
 Each tick reads that kind's rollup rows, the per-kind counts and the oldest queued job per kind,
 and only while the view is open.

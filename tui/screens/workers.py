@@ -19,7 +19,7 @@ from jobdeck.tui.messages import WorkerChosen
 from jobdeck.tui.screens.live import LiveScreen
 from jobdeck.tui.screens.schedules import title_line
 from jobdeck.tui.system_feed import read_workers
-from jobdeck.tui.widgets.worker_list import WorkerList
+from jobdeck.tui.widgets.worker_list import WorkerList, gone
 
 
 class WorkersScreen(LiveScreen):
@@ -33,9 +33,12 @@ class WorkersScreen(LiveScreen):
     def __init__(self) -> None:
         super().__init__(classes="workers-screen")
         self.worker_list = WorkerList(id="workers")
+        self.title_bar = Static(classes="screen-title")
+        self.alive: int | None = None  # None until the first read
 
     def compose(self) -> ComposeResult:
-        yield Static(title_line(self.jobdeck, "workers"), classes="screen-title")
+        self._title()
+        yield self.title_bar
         yield self.worker_list
         yield Footer()
 
@@ -44,7 +47,18 @@ class WorkersScreen(LiveScreen):
         await self.start()
 
     async def read(self) -> None:
-        self.worker_list.show(await read_workers(self.jobdeck.engine), self.jobdeck.engine.clock())
+        workers = await read_workers(self.jobdeck.engine)
+        now = self.jobdeck.engine.clock()
+        self.worker_list.show(workers, now)
+        alive = sum(not gone(w, now) for w in workers)
+        if alive != self.alive:
+            self.alive = alive
+            self._title()
+
+    def _title(self) -> None:
+        # The main screen's status line's words: the workers alive (the pane says how many went).
+        count = "-" if self.alive is None else str(self.alive)
+        self.title_bar.update(title_line(self.jobdeck, f"workers {count}"))
 
     def action_filter_worker(self) -> None:
         worker = self.worker_list.selected
