@@ -1,6 +1,7 @@
-"""A kind's throughput over time: done and failed per second in each 10-second bucket the rollup
-keeps (the last 15 minutes), as two zero-based sparklines three lines tall, each with its peak and
-its last whole bucket in words."""
+"""A kind's throughput over time: done and failed per second in each 10-second slot of the last
+15 minutes (the rollup keeps 10-second buckets for 5 minutes; an older minute shows as its
+average in each of its slots), as two zero-based sparklines three lines tall, each with its peak
+and its last whole bucket in words."""
 
 from __future__ import annotations
 
