@@ -489,7 +489,11 @@ ORDER BY lease_expires_at, id
 LIMIT $2
 """
 # When the next queued job becomes ready (what an idle worker waits for besides a notice).
-NEXT_READY: Final = "SELECT min(run_after) FROM jobs WHERE status = 'queued'"
+NEXT_READY: Final = """
+SELECT min((SELECT min(run_after) FROM jobs WHERE status = 'queued' AND kind = k.kind))
+FROM kind_counts AS k
+WHERE k.status = 'queued' AND k.n > 0
+"""
 # Whether a job id exists.
 JOB_EXISTS: Final = "SELECT EXISTS (SELECT 1 FROM jobs WHERE id = $1)"
 # Store an armed fault.
@@ -639,11 +643,19 @@ WHERE r.name = $1
 ORDER BY r.tick DESC
 LIMIT $2
 """
-# Queued jobs not yet due, soonest first.
+# Queued jobs not yet due, soonest first: each kind's soonest (one walk of `jobs_kind_queued`
+# per kind with queued jobs), merged.
 SELECT_SCHEDULED: Final = f"""
-SELECT {JOB_COLUMNS} FROM jobs
-WHERE status = 'queued' AND run_after > $1
-ORDER BY run_after, id
+SELECT {JOINED_JOB_COLUMNS}
+FROM kind_counts AS k
+CROSS JOIN LATERAL (
+    SELECT {JOB_COLUMNS} FROM jobs
+    WHERE status = 'queued' AND kind = k.kind AND run_after > $1
+    ORDER BY run_after, id
+    LIMIT $2
+) AS j
+WHERE k.status = 'queued' AND k.n > 0
+ORDER BY j.run_after, j.id
 LIMIT $2
 """
 

@@ -25,6 +25,7 @@ from jobdeck.core.derived import (
 from jobdeck.core.errors import NotFound, StorageError
 from jobdeck.storage import lookup
 from jobdeck.storage.sqlite import queries as q
+from jobdeck.storage.sqlite import reads
 from jobdeck.storage.sqlite.errors import storage_error
 from jobdeck.storage.sqlite.files import MEMORY, check_path, read_only_uri, refuse_newer
 from jobdeck.storage.sqlite.schema_version import LATEST
@@ -238,7 +239,7 @@ class Peek:
 
     def scheduled(self, now: float, limit: int) -> list[Job]:
         """Queued jobs not yet due at `now`, soonest first, as SqliteStore.scheduled reads them."""
-        return [_job(row) for row in self._rows(q.SELECT_SCHEDULED, (now, limit))]
+        return [_job(row) for row in self._read(lambda conn: reads.scheduled(conn, now, limit))]
 
     def events(self, since: int, limit: int) -> list[Event]:
         return [Event._make(row) for row in self._rows(q.SELECT_EVENTS, (since, limit))]

@@ -362,15 +362,22 @@ WHERE r.name = ?
 ORDER BY r.tick DESC
 LIMIT ?
 """
-# Queued jobs not yet due, soonest first.
-SELECT_SCHEDULED: Final = f"""
-SELECT {JOB_COLUMNS} FROM jobs INDEXED BY jobs_ready
-WHERE status = 'queued' AND run_after > ?
+# The kinds with queued jobs: each is one probe of `jobs_kind_queued` in the reads below.
+QUEUED_KINDS: Final = "SELECT kind FROM kind_counts WHERE status = 'queued' AND n > 0 ORDER BY kind"
+# One kind's queued jobs not yet due, soonest first (`scheduled` merges the kinds' lists).
+SELECT_SCHEDULED_OF_KIND: Final = f"""
+SELECT {JOB_COLUMNS} FROM jobs INDEXED BY jobs_kind_queued
+WHERE status = 'queued' AND kind = ? AND run_after > ?
 ORDER BY run_after, id
 LIMIT ?
 """
-# When the earliest queued job becomes due (NULL when none is queued).
-NEXT_READY: Final = "SELECT min(run_after) FROM jobs INDEXED BY jobs_ready WHERE status = 'queued'"
+# When the earliest queued job becomes due (NULL when none is queued): each kind's earliest.
+NEXT_READY: Final = """
+SELECT min((SELECT min(run_after) FROM jobs INDEXED BY jobs_kind_queued
+            WHERE status = 'queued' AND kind = k.kind))
+FROM kind_counts AS k
+WHERE k.status = 'queued' AND k.n > 0
+"""
 
 # -- retention ---------------------------------------------------------------------------------
 

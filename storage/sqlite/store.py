@@ -57,8 +57,8 @@ from jobdeck.storage.rows import (
     schedule_from_row,
 )
 from jobdeck.storage.sqlite import queries as q
+from jobdeck.storage.sqlite import reads, tx
 from jobdeck.storage.sqlite import steps as steps_sql
-from jobdeck.storage.sqlite import tx
 from jobdeck.storage.sqlite.checkpoint import Checkpointer
 from jobdeck.storage.sqlite.connection import connect, on_thread, prepare
 from jobdeck.storage.sqlite.errors import (
@@ -517,9 +517,7 @@ class SqliteStore:
         return [job_from_row(row) for row in rows]
 
     async def scheduled(self, now: float, limit: int) -> list[Job]:
-        rows = await self._run(
-            lambda conn: conn.execute(q.SELECT_SCHEDULED, (now, limit)).fetchall()
-        )
+        rows = await self._run(lambda conn: reads.scheduled(conn, now, limit))
         return [job_from_row(row) for row in rows]
 
     # -- retention -------------------------------------------------------------------------------

@@ -210,6 +210,44 @@ class ScheduleContract:
         assert [j.id for j in await store.scheduled(NOW, 2)] == ids[:2]
         assert [j.id for j in await store.scheduled(NOW + 25, 10)] == [make_job(1).id]
 
+    async def test_scheduled_merges_the_kinds_in_one_order(self, store: Store) -> None:
+        """Each kind's queued jobs sit in their own run of the index: the list interleaves them
+        by run_after, then id, and `limit` counts across kinds."""
+        await store.insert(
+            [
+                make_job(1, kind="sms", run_after=NOW + 20),
+                make_job(2, kind="email", run_after=NOW + 20),  # ties with 1: the id decides
+                make_job(3, kind="zip", run_after=NOW + 5),
+                make_job(4, kind="email", run_after=NOW + 50),
+                make_job(5, kind="sms", run_after=NOW + 10),
+                make_job(6, kind="zip", run_after=NOW - 1),  # due
+                make_job(7, kind="zip", run_after=NOW + 40),
+            ]
+        )
+        expected = [make_job(n).id for n in (3, 5, 1, 2, 7, 4)]
+        assert [j.id for j in await store.scheduled(NOW, 10)] == expected
+        for limit in range(1, 7):
+            assert [j.id for j in await store.scheduled(NOW, limit)] == expected[:limit]
+        await store.claim("w", [], 1, NOW, 30)  # zip's due job: zip still has jobs queued
+        assert [j.id for j in await store.scheduled(NOW + 15, 3)] == expected[2:5]
+
+    async def test_an_idle_wait_ends_when_any_kinds_earliest_job_becomes_due(
+        self, store: Store
+    ) -> None:
+        await store.insert(
+            [
+                make_job(1, kind="email", run_after=NOW + 30),
+                make_job(2, kind="sms", run_after=NOW + 0.3),
+                make_job(3, kind="zip", run_after=NOW + 60),
+            ]
+        )
+        for _ in range(2):  # PostgreSQL starts listening, or hands over the insert's notice
+            await store.wait_for_jobs(NOW, 0)
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        await store.wait_for_jobs(NOW, 10.0)
+        assert 0.2 <= loop.time() - started < 3.0
+
     async def test_a_job_is_not_claimed_before_its_run_after(self, store: Store) -> None:
         (job,) = await store.insert([make_job(1, run_after=NOW + 60)])
         assert await store.claim("w", [], 10, NOW + 59.999, 30) == []

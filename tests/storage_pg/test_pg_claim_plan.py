@@ -90,3 +90,24 @@ async def test_a_turn_claims_by_walking_jobs_claim_without_a_seq_scan(
     locking = [n for n in walk(tree) if n["Node Type"] == "LockRows"]
     assert len(locking) == 1, json.dumps(tree)  # the claim's walk; the rest sorts its own rows
     assert_walks_jobs_claim(tree, locking[0])
+
+
+# What asks "when" of the queued jobs reads them by kind: a probe (or a short walk) of
+# `jobs_kind_queued` per kind with queued jobs, never a scan of jobs.
+WHEN = {
+    "next ready": (q.NEXT_READY, ()),
+    "scheduled": (q.SELECT_SCHEDULED, (0.0, 50)),
+    "oldest queued": (q.SELECT_OLDEST_QUEUED, ()),
+}
+
+
+@pytest.mark.parametrize("name", sorted(WHEN))
+async def test_the_queued_jobs_times_are_read_through_jobs_kind_queued(
+    conn: asyncpg.Connection, name: str
+) -> None:
+    tree = await plan(conn, *WHEN[name])
+    text = json.dumps(tree)
+    assert any(n.get("Index Name") == "jobs_kind_queued" for n in walk(tree)), text
+    assert not any(
+        n.get("Relation Name") == "jobs" and n["Node Type"] == "Seq Scan" for n in walk(tree)
+    ), text
