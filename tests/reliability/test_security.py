@@ -97,15 +97,58 @@ def _placeholders_are_integers(template: str) -> bool:
     return all(spec == "d" for spec in re.findall(r"{\w+:?(\w*)}", template))
 
 
+def _builders(tree: ast.Module) -> dict[str, ast.FunctionDef]:
+    """A queries module's private functions (`_claim`, `_close_attempts` ...): each builds the text
+    of Final constants from others, and the checks below hold that it runs at import time only."""
+    return {
+        f.name: f for f in tree.body if isinstance(f, ast.FunctionDef) and f.name.startswith("_")
+    }
+
+
+def _fixed(node: ast.expr, builders: dict[str, ast.FunctionDef], inside: bool) -> bool:
+    """Whether an expression's text is fixed when the module is imported: literals, constants,
+    f-strings and conditionals of fixed parts, calls of builders with fixed arguments, and
+    inside a builder its own parameters and locals (themselves fixed by this check)."""
+    match node:
+        case ast.Constant():
+            return True
+        case ast.Name(id=name):
+            return name.upper() == name or inside
+        case ast.JoinedStr(values=parts):
+            return all(
+                _fixed(p.value if isinstance(p, ast.FormattedValue) else p, builders, inside)
+                for p in parts
+            )
+        case ast.IfExp(test=test, body=body, orelse=orelse):
+            return all(_fixed(e, builders, inside) for e in (test, body, orelse))
+        case ast.Call(func=ast.Name(id=name), args=args, keywords=keywords):
+            return (name in builders or name in ("repr", "str")) and all(
+                _fixed(a, builders, inside) for a in [*args, *(k.value for k in keywords)]
+            )
+        case ast.Call(func=ast.Attribute(value=value, attr="format"), args=args, keywords=kws):
+            return all(_fixed(a, builders, inside) for a in [value, *args, *(k.value for k in kws)])
+    return False
+
+
 def test_no_sql_statement_is_built_from_runtime_text() -> None:
     """Statically: what storage hands a driver is a named constant (or a variable holding one),
     never an f-string, a concatenation or a %-format; a `.format()` fills in integers only; and
-    the constants' own f-strings interpolate only other constants."""
+    the constants' own f-strings interpolate only other constants, or, inside a queries
+    module's private builder, its parameters: text that every call of it fixes at import time
+    (each call is at module level or in another builder, with fixed arguments, and no other
+    module calls a builder)."""
     problems = []
+    builder_names: dict[str, str] = {}
     for path in sorted((REPO / "storage").rglob("*.py")):
         tree = ast.parse(path.read_text())
         where = path.relative_to(REPO)
+        builders = _builders(tree) if "queries" in path.name else {}
+        builder_names |= dict.fromkeys(builders, str(where))
+        inside_builder = {
+            id(node) for f in builders.values() for node in ast.walk(f) if node is not f
+        }
         for node in ast.walk(tree):
+            inside = id(node) in inside_builder
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
                 if node.func.attr in _EXECUTES and node.args:
                     sql = node.args[0]
@@ -116,15 +159,20 @@ def test_no_sql_statement_is_built_from_runtime_text() -> None:
                     template = getattr(sqlite_queries, name, None)
                     if template is not None and not _placeholders_are_integers(template):
                         problems.append(f"{where}:{node.lineno}: {name} formats text at runtime")
-            if isinstance(node, ast.JoinedStr) and "queries" in path.name:
-                for part in node.values:
-                    value = getattr(part, "value", None)
-                    if isinstance(part, ast.FormattedValue) and not (
-                        isinstance(value, ast.Name) and value.id.upper() == value.id
-                    ):
-                        problems.append(
-                            f"{where}:{node.lineno}: a query interpolates non-constants"
-                        )
+            called = (
+                node.func.id
+                if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+                else ""
+            )
+            if called in builders and not _fixed(node, builders, inside):
+                problems.append(f"{where}:{node.lineno}: {called} given runtime text")
+            queries = "queries" in path.name
+            if isinstance(node, ast.JoinedStr) and queries and not _fixed(node, builders, inside):
+                problems.append(f"{where}:{node.lineno}: a query interpolates non-constants")
+    for path in sorted((REPO / "storage").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Attribute) and node.attr in builder_names:
+                problems.append(f"{path.relative_to(REPO)}:{node.lineno}: calls {node.attr}")
     assert problems == []
 
 
