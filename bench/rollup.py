@@ -1,20 +1,23 @@
 """What the system's numbers cost the writers, and what reading them costs: claim + complete and
 batch submit with a million jobs queued, on this tree (every transition also keeps kind_counts
-and the rollup, and queued jobs sit in `jobs_kind_queued`) and on a checkout without them,
-interleaved in one run; then the reads behind `jobdeck stats` and the monitor's Kinds view on a
-database of a million jobs of ten kinds with a day of rollup history.
+and the rollup, and queued jobs sit in `jobs_kind_queued` instead of `jobs_ready`) and on a
+checkout without them, interleaved in one run; then the reads behind `jobdeck stats` and the
+monitor's Kinds view on a database of a million jobs of ten kinds with a day of rollup history.
 
     python -m bench.rollup BEFORE [--queued 1000000] [--jobs 20000] [--submit 50000]
                                   [--rounds 5] [--reads 30] [--only cost,read]
 
-BEFORE is a checkout of the commit before the rollup, such as
-`git worktree add --detach /tmp/jd-before 3c61e8a`; it is made importable as `jobdeck` the way
-`bench.versus` does it. Each side fills its database once with its own code (`--queued` no-op
-jobs through `submit_many`) and checkpoints it; every round then copies that file afresh twice
-and, in a process of its own each, lets one in-process worker (32 slots) claim and complete
-`--jobs` of them, and batch-submits `--submit` more (batches of 10,000). The order of the sides
-swaps every round; each round gives a ratio with ÷ without, the figure is their median with the
-lowest and highest.
+BEFORE is a checkout without the system's numbers: the commit before the rollup, such as
+`git worktree add --detach /tmp/jd-before 3c61e8a`, or this tree with only them taken out
+(`git worktree add --detach /tmp/jd-ablate HEAD && git -C /tmp/jd-ablate apply
+"$PWD/bench/rollup_ablation.patch"`: no rollup or kind_counts writes, `jobs_ready` in place of
+`jobs_kind_queued`; the patch follows the tree it was made on). It is made importable as
+`jobdeck` the way `bench.versus` does it. Each side fills its database once with its own code
+(`--queued` no-op jobs through `submit_many`) and checkpoints it; every round then copies that
+file afresh twice and, in a process of its own each, lets one in-process worker (32 slots) claim
+and complete `--jobs` of them, and batch-submits `--submit` more (batches of 10,000). The order
+of the sides swaps every round; each round gives a ratio with ÷ without, the figure is their
+median with the lowest and highest.
 
 The read part runs on this tree only: `--queued` jobs of ten kinds, `--jobs` of them run by a
 worker, then a day of rollup rows for each kind (10-second buckets for the last 5 minutes,
