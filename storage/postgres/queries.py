@@ -488,6 +488,10 @@ WHERE status = 'running' AND lease_expires_at < $1
 ORDER BY lease_expires_at, id
 LIMIT $2
 """
+# How many rows the planner believes `jobs` holds (-1 before its first ANALYZE or VACUUM).
+JOBS_COUNTED: Final = "SELECT reltuples FROM pg_class WHERE oid = 'jobs'::regclass"
+# Count `jobs` again for the planner (a sample of it; never blocks readers or writers).
+ANALYZE_JOBS: Final = "ANALYZE jobs"
 # When the next queued job becomes ready (what an idle worker waits for besides a notice).
 NEXT_READY: Final = """
 SELECT min((SELECT min(run_after) FROM jobs WHERE status = 'queued' AND kind = k.kind))

@@ -85,6 +85,8 @@ T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 RETRIES: Final = 5
+# A submit of this many jobs or more checks that the planner's count of `jobs` is not far behind.
+BULK: Final = 1000
 
 
 class PostgresStore:
@@ -225,8 +227,29 @@ class PostgresStore:
             return []
         if all(job.status is Status.QUEUED for job in jobs):
             # The usual submit: one statement, one round trip (see tx.insert_queued).
-            return await self._write(lambda conn: tx.insert_queued(conn, jobs), transaction=False)
-        return await self._write(lambda conn: tx.insert(conn, jobs))
+            stored = await self._write(lambda conn: tx.insert_queued(conn, jobs), transaction=False)
+        else:
+            stored = await self._write(lambda conn: tx.insert(conn, jobs))
+        if len(jobs) >= BULK:
+            await self._count_after_bulk(len(jobs))
+        return stored
+
+    async def _count_after_bulk(self, added: int) -> None:
+        """After a batch larger than `jobs` was as the planner last counted it (a new database,
+        or a burst into a quiet one), ANALYZE it, as PostgreSQL's manual advises after a bulk
+        load. Until autovacuum comes round (up to a minute), the planner takes the table for as
+        small as it last saw it: the workers' prepared turns keep plans made on an empty table,
+        a sequential scan of `jobs` to find the jobs they finished and the ones they claim, and
+        a fresh plan walks `jobs_claim` by bitmap and sorts every queued job. Measured on a new
+        database with 20,000 jobs submitted at once (`bench.pg_peers`), the server spent 0.68 ms
+        a job instead of 0.15. ANALYZE also drops those cached plans. Best effort: a role that does
+        not own `jobs` gets a warning from the server and nothing else."""
+        try:
+            counted = await self._read(lambda conn: conn.fetchval(q.JOBS_COUNTED))
+            if counted < added:
+                await self._read(lambda conn: conn.execute(q.ANALYZE_JOBS))
+        except StorageError as err:
+            log.info("could not refresh the statistics of jobs: %s", err)
 
     async def claim(
         self, worker: str, kinds: Sequence[str], limit: int, now: float, lease_seconds: float

@@ -10,7 +10,8 @@ import asyncpg
 import pytest
 
 from jobdeck.storage.postgres import queries as q
-from jobdeck.storage.postgres.store import PostgresStore
+from jobdeck.storage.postgres.store import BULK, PostgresStore
+from tests.storage.conftest import make_job
 
 NOW = 1e12  # every queued job is ready: the claim of a busy queue
 CLAIMS = {
@@ -111,3 +112,23 @@ async def test_the_queued_jobs_times_are_read_through_jobs_kind_queued(
     assert not any(
         n.get("Relation Name") == "jobs" and n["Node Type"] == "Seq Scan" for n in walk(tree)
     ), text
+
+
+async def test_after_a_bulk_submit_into_a_new_database_the_claim_walks_jobs_claim(
+    pg_empty_url: str,
+) -> None:
+    """Autovacuum counts a new table's rows up to a minute later: until then the planner takes
+    `jobs` for empty and sorts every queued job on each claim, unless the store counted them
+    after the batch (`PostgresStore.insert`, BULK jobs or more)."""
+    store = await PostgresStore.open(pg_empty_url)
+    try:
+        await store.insert([make_job(i, run_after=0.0) for i in range(BULK + 500)])
+    finally:
+        await store.close()
+    c = await asyncpg.connect(pg_empty_url, server_settings={"search_path": "jobdeck"})
+    try:
+        assert await c.fetchval(q.JOBS_COUNTED) >= BULK
+        tree = await plan(c, q.CLAIM_ANY, ("w", NOW + 30, NOW, 8))
+        assert_walks_jobs_claim(tree, tree)
+    finally:
+        await c.close()
