@@ -33,7 +33,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, ClassVar
 
 REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:  # run as a file: import the checks beside it as `scripts.…`
@@ -81,6 +81,11 @@ def _env(log: Path) -> dict[str, str]:
 @dataclass
 class Rig:
     """The database, the log, and every process the campaign started."""
+
+    # The jobs running since before the parameter, in this backend's placeholder style.
+    RUNNING_PAST: ClassVar[str] = (
+        "SELECT id FROM jobs WHERE status = 'running' AND lease_expires_at < ?"
+    )
 
     folder: Path
     concurrency: int
@@ -266,10 +271,7 @@ def drain(rig: Rig, deadline: float) -> list[str]:
     problems = []
     while True:
         now = time.time()
-        stuck = rig.query(
-            "SELECT id FROM jobs WHERE status = 'running' AND lease_expires_at < ?",
-            (now - STUCK_AFTER,),
-        )
+        stuck = rig.query(rig.RUNNING_PAST, (now - STUCK_AFTER,))
         problems += [f"{jid}: running {STUCK_AFTER:g} s past its lease" for (jid,) in stuck]
         live = rig.query("SELECT count(*) FROM jobs WHERE status IN ('queued', 'running')")[0][0]
         if not live:

@@ -40,7 +40,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:  # run as a file: import `scripts.…` and `tests.…`
@@ -51,10 +51,10 @@ import asyncpg  # noqa: E402
 from scripts.campaign import (  # noqa: E402
     KIND,
     PROCESS_TIMEOUT,
-    STUCK_AFTER,
     Options,
     Rig,
     _env,
+    drain,
     payloads,
 )
 from scripts.campaign import parse as parse_options  # noqa: E402
@@ -129,6 +129,10 @@ def verify(url: str, log: Path, kills: dict[int, float], *, drained: bool = True
 class PgRig(Rig):
     """The SQLite campaign's rig (processes, kills) on a PostgreSQL URL."""
 
+    RUNNING_PAST: ClassVar[str] = (
+        "SELECT id FROM jobs WHERE status = 'running' AND lease_expires_at < $1"
+    )
+
     url: str = ""
 
     @property
@@ -158,24 +162,6 @@ def submit(rig: PgRig, round_: int, batch: list[dict[str, Any]]) -> list[str]:
     if code != 0 or stored[0][0] != len(batch):
         return [f"round {round_}: submit exited {code}, {stored[0][0]} of {len(batch)} stored"]
     return []
-
-
-def drain(rig: PgRig, deadline: float) -> list[str]:
-    """Wait until nothing is queued or running; flag any job running well past its lease."""
-    problems = []
-    while True:
-        now = time.time()
-        stuck = rig.query(
-            "SELECT id FROM jobs WHERE status = 'running' AND lease_expires_at < $1",
-            (now - STUCK_AFTER,),
-        )
-        problems += [f"{jid}: running {STUCK_AFTER:g} s past its lease" for (jid,) in stuck]
-        live = rig.query("SELECT count(*) FROM jobs WHERE status IN ('queued', 'running')")[0][0]
-        if not live:
-            return problems
-        if now > deadline:
-            return [*problems, f"{live} jobs still live when the round timed out"]
-        time.sleep(0.1)
 
 
 def strike(
