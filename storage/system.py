@@ -50,6 +50,8 @@ Ended = tuple[RollupKey, float | None, int]
 def ended(change: Change) -> Ended | None:
     """The rollup's part of a change, or None when the rollup does not count it."""
     before, after = change.before, change.after
+    run_time: float | None = None
+    slot = 0
     if before.status is Status.RUNNING:
         # The claim set updated_at to the attempt's start, and nothing else moves it while the
         # job runs: the attempt ran from there to this change.
@@ -65,18 +67,12 @@ def ended(change: Change) -> Ended | None:
                 run_time,
                 slot,
             )
-        reason = change.reason if change.reason is not None else after.reason
-        counted = ended_as(before.status, after, change.outcome, reason)
-        if counted is None:
-            return None
-        outcome, code = counted
-        return (bucket_of(after.updated_at), after.kind, outcome.value, code), run_time, slot
     reason = change.reason if change.reason is not None else after.reason
     counted = ended_as(before.status, after, change.outcome, reason)
     if counted is None:
         return None
     outcome, code = counted
-    return (bucket_of(after.updated_at), after.kind, outcome.value, code), None, 0
+    return (bucket_of(after.updated_at), after.kind, outcome.value, code), run_time, slot
 
 
 def created(job: Job) -> Ended | None:
