@@ -9,8 +9,8 @@ Buckets older than `FINE_FOR` are folded into minute buckets, minute buckets old
 `MINUTES_FOR` into hour buckets, hour buckets older than `KEEP_FOR` into the one `ALL_TIME` bucket
 per key: a window of up to 5 minutes is exact to 10 seconds, up to an hour to the minute, up to a
 day to the hour. So the default 15-minute window reads 40 to 50 buckets a key, not 90, and a
-day's about 200, not 8,000. Detail is dropped after a day but totals never shrink (Prometheus
-counters read them).
+day's about 110 (30 fine, 55 minutes, 23 hours), not 1,500. Detail is dropped after a day
+but totals never shrink (Prometheus counters read them).
 """
 
 from __future__ import annotations
